@@ -1,0 +1,92 @@
+#pragma once
+// Typed mailbox entries: a send, an ask, a closure run inside the actor.
+
+#include <concepts>
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/future.hpp"
+
+namespace troupe {
+
+/// True if actor type `A` has a handler `on(M)` callable with an rvalue `M`.
+template <class A, class M>
+concept handles = requires(A& a, M&& m) { a.on(std::forward<M>(m)); };
+
+/// The (decayed) return type of A's handler for M: what ask() yields.
+template <class A, class M>
+using handler_result_t = std::decay_t<decltype(std::declval<A&>().on(std::declval<M>()))>;
+
+}  // namespace troupe
+
+namespace troupe::detail {
+
+template <class A>
+A& object_of(cell& c) noexcept {
+  return static_cast<box<A>&>(c).object();
+}
+
+std::string ask_failed_text(const char* actor_type);  // "ask <type>: handler threw <ex>"
+
+template <class A, class M>
+class send_node final : public message {
+ public:
+  template <class... X>
+  explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
+  void run(cell& c) override { object_of<A>(c).on(std::move(msg_)); }
+
+ private:
+  M msg_;
+};
+
+template <class A, class M, class R>
+class ask_node final : public message {
+ public:
+  template <class X>
+  ask_node(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
+
+  void run(cell& c) override {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        object_of<A>(c).on(std::move(msg_));
+        promise_.set_value();
+      } else {
+        promise_.set_value(object_of<A>(c).on(std::move(msg_)));
+      }
+    } catch (...) {
+      promise_.set_error(errc::handler_threw, ask_failed_text(c.type_name()));
+      throw;  // the actor fails too
+    }
+  }
+
+  void reject(const exit_reason& why, const char* actor_type) noexcept override {
+    try {
+      promise_.set_error(errc::actor_dead,
+                         std::string("ask ") + actor_type + ": actor stopped (" + why.to_string() + ")");
+    } catch (...) {  // allocation failure: the promise's destructor breaks it instead
+    }
+  }
+
+ private:
+  M msg_;
+  promise<R> promise_;
+};
+
+/// Runs `f(A&)` inside the actor, as a message.
+template <class A, class F>
+class closure_node final : public message {
+ public:
+  explicit closure_node(F f) : f_(std::move(f)) {}
+  void run(cell& c) override { f_(object_of<A>(c)); }
+
+ private:
+  F f_;
+};
+
+template <class>
+inline constexpr bool always_false = false;
+
+}  // namespace troupe::detail

@@ -1,0 +1,20 @@
+#pragma once
+/// Forward declarations of troupe's actor types.
+
+namespace troupe {
+class system;
+template <class D>
+class actor;
+template <class A>
+class ref;
+template <class T>
+class future;
+template <class T>
+class promise;
+class timer;
+class error;
+struct exit_reason;
+struct system_config;
+struct system_stats;
+struct shutdown_report;
+}  // namespace troupe

@@ -1,0 +1,201 @@
+#pragma once
+/// troupe::system: the actor runtime (worker pool, timers, logging, stats).
+///
+/// Create one per program (several are allowed; they share nothing). The
+/// destructor shuts down (draining) and joins every thread it started.
+/// Public member functions are @threadsafe except where noted.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/unique_function.hpp"
+#include "troupe/actors/ref.hpp"
+#include "troupe/actors/timer.hpp"
+
+namespace troupe {
+
+template <class D>
+class actor;
+
+/// Settings fixed at construction.
+struct system_config {
+  /// Worker threads of the pool; 0 means std::thread::hardware_concurrency().
+  unsigned workers = 0;
+  /// Most messages one actor handles per activation before yielding its
+  /// worker to the next ready actor (fairness against throughput).
+  unsigned throughput = 64;
+};
+
+/// A snapshot of counters (each read atomically, not all at one instant).
+struct system_stats {
+  std::size_t live_actors = 0;          ///< spawned and not yet terminated
+  std::uint64_t spawned = 0;            ///< actors spawned since start
+  std::uint64_t messages_processed = 0; ///< handler invocations since start
+  std::uint64_t dead_letters = 0;       ///< messages that reached a dead actor
+  std::uint64_t actor_failures = 0;     ///< actors that terminated by exception
+};
+
+/// How shutdown() treats the actors that are still alive.
+enum class shutdown_mode {
+  drain,  ///< each actor handles what is already in its mailbox, then stops
+  now,    ///< each actor stops after its current handler; the rest is dropped
+};
+
+/// What shutdown() found.
+struct shutdown_report {
+  std::size_t actors_stopped = 0;     ///< actors alive when shutdown began
+  std::uint64_t undelivered = 0;      ///< messages turned into dead letters during shutdown
+  std::size_t timers_cancelled = 0;   ///< timers still pending
+  /// True when nothing was left undelivered.
+  [[nodiscard]] bool clean() const noexcept { return undelivered == 0 && timers_cancelled == 0; }
+  /// One line: "stopped 3 actors, 0 undelivered messages, 1 timer cancelled".
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// Tag: spawn the actor on a dedicated thread, so blocking calls in its
+/// handlers never stall the pool.
+struct detached_t {
+  explicit detached_t() = default;
+};
+inline constexpr detached_t detached{};
+
+namespace detail {
+// A spawn in flight is counted from prepare_spawn to finish_spawn or
+// spawn_failed, so shutdown waits for it.
+std::uint64_t prepare_spawn(system_core& core);  // throws errc::system_shutdown
+void finish_spawn(system_core& core, cell* c, bool detached, bool schedule_now) noexcept;
+void spawn_failed(system_core& core) noexcept;
+timer add_timer(system_core& core, std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
+                unique_function<bool()> fire);
+troupe::system& owner(system_core& core) noexcept;
+
+/// Holds the cell of the actor being constructed, for actor<D>'s constructor.
+class construct_scope {
+ public:
+  explicit construct_scope(cell* c) noexcept;
+  ~construct_scope();
+  construct_scope(const construct_scope&) = delete;
+  construct_scope& operator=(const construct_scope&) = delete;
+  static cell* current() noexcept;
+
+ private:
+  cell* saved_;
+};
+
+template <class A>
+constexpr bool overrides_on_start() {
+  return !std::is_same_v<decltype(&A::on_start), void (actor<A>::*)()>;
+}
+
+template <class Rep, class Period>
+std::chrono::nanoseconds to_ns(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::ceil<std::chrono::nanoseconds>(d);
+}
+}  // namespace detail
+
+class system {
+ public:
+  explicit system(system_config cfg = {});
+  /// Shuts down (drain) if shutdown() was not called, then joins all threads.
+  /// Must not run on a worker of this system.
+  ~system();
+  system(const system&) = delete;
+  system& operator=(const system&) = delete;
+
+  /// Creates actor `A` (constructed here, with `args`) on the worker pool.
+  /// A's on_start() runs on the pool before its first message.
+  /// Throws errc::system_shutdown once shutdown has begun, and whatever A's
+  /// constructor throws.
+  template <class A, class... Args>
+  ref<A> spawn(Args&&... args) {
+    return spawn_impl<A>(false, std::forward<Args>(args)...);
+  }
+
+  /// As spawn(), but A runs on a thread of its own (for blocking I/O).
+  template <class A, class... Args>
+  ref<A> spawn(detached_t /*tag*/, Args&&... args) {
+    return spawn_impl<A>(true, std::forward<Args>(args)...);
+  }
+
+  /// Sends `m` to `to` once, after `delay`.
+  template <class A, class M, class Rep, class Period>
+  timer send_after(const ref<A>& to, std::chrono::duration<Rep, Period> delay, M&& m) {
+    using msg_t = std::remove_cvref_t<M>;
+    static_assert(handles<A, msg_t>,
+                  "troupe::system::send_after: the actor type A has no handler on(M) for M");
+    return detail::add_timer(*core_, detail::to_ns(delay), std::chrono::nanoseconds{0},
+                             [to, msg = msg_t(std::forward<M>(m))]() mutable {
+                               to.send(std::move(msg));
+                               return false;
+                             });
+  }
+
+  /// Sends a copy of `m` to `to` every `period` (first after one period),
+  /// until cancelled or until `to` has terminated.
+  template <class A, class M, class Rep, class Period>
+  timer send_every(const ref<A>& to, std::chrono::duration<Rep, Period> period, M&& m) {
+    using msg_t = std::remove_cvref_t<M>;
+    static_assert(handles<A, msg_t>,
+                  "troupe::system::send_every: the actor type A has no handler on(M) for M");
+    static_assert(std::is_copy_constructible_v<msg_t>,
+                  "troupe::system::send_every: the message type M must be copyable");
+    auto p = detail::to_ns(period);
+    if (p <= std::chrono::nanoseconds{0}) throw_bad_period();
+    return detail::add_timer(*core_, p, p, [to, msg = msg_t(std::forward<M>(m))]() {
+      return to.send(msg) == send_result::ok;
+    });
+  }
+
+  /// Stops every actor (see shutdown_mode), cancels timers, joins the
+  /// workers, and reports what was left. Idempotent: later calls return the
+  /// first report. Throws errc::would_block_worker if called on a worker.
+  shutdown_report shutdown(shutdown_mode mode = shutdown_mode::drain);
+
+  /// Counters of this system.
+  [[nodiscard]] system_stats stats() const;
+
+  /// Number of pool worker threads.
+  [[nodiscard]] unsigned workers() const noexcept;
+
+  /// The runtime core, for troupe components (channels, coroutines).
+  [[nodiscard]] detail::system_core& core() noexcept { return *core_; }
+
+ private:
+  template <class A, class... Args>
+  ref<A> spawn_impl(bool detached_thread, Args&&... args) {
+    static_assert(std::is_base_of_v<actor<A>, A>,
+                  "troupe::system::spawn<A>: A must derive from troupe::actor<A>");
+    static_assert(!std::is_abstract_v<A>, "troupe::system::spawn<A>: A must not be abstract");
+    constexpr bool has_start = detail::overrides_on_start<A>();
+    const std::uint64_t id = detail::prepare_spawn(*core_);
+    detail::box<A>* b = nullptr;
+    try {
+      b = new detail::box<A>(*core_, id, has_start);
+    } catch (...) {
+      detail::spawn_failed(*core_);
+      throw;
+    }
+    try {
+      detail::construct_scope scope(b);
+      ::new (b->storage()) A(std::forward<Args>(args)...);
+    } catch (...) {
+      b->abort_spawn();
+      detail::spawn_failed(*core_);
+      throw;
+    }
+    detail::finish_spawn(*core_, b, detached_thread, has_start);
+    return ref<A>(typename ref<A>::adopt_t{}, b);
+  }
+  [[noreturn]] static void throw_bad_period();
+
+  detail::system_core* core_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,48 @@
+# troupe_enable_warnings(<target>)
+#
+# Turns on troupe's warning set for <target> (PRIVATE, or INTERFACE for an
+# interface library), like spdlog's cmake/utils.cmake. -Werror only when
+# TROUPE_WERROR is ON (the `debug` preset), like fmt's FMT_WERROR.
+
+include_guard(GLOBAL)
+
+function(troupe_enable_warnings target)
+  get_target_property(_type ${target} TYPE)
+  if(_type STREQUAL "INTERFACE_LIBRARY")
+    # Warnings are never pushed onto consumers.
+    return()
+  endif()
+
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    set(_warnings
+        -Wall
+        -Wextra
+        -Wpedantic
+        -Wshadow
+        -Wnon-virtual-dtor
+        -Wold-style-cast
+        -Wcast-align
+        -Wunused
+        -Woverloaded-virtual
+        -Wconversion
+        -Wsign-conversion
+
+        -Wdouble-promotion
+        -Wformat=2
+        -Wimplicit-fallthrough)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      # Checks TROUPE_GUARDED_BY / TROUPE_REQUIRES annotations (abseil mutex.h).
+      list(APPEND _warnings -Wthread-safety)
+    endif()
+    if(TROUPE_WERROR)
+      list(APPEND _warnings -Werror)
+    endif()
+  elseif(MSVC)
+    set(_warnings /W4 /permissive-)
+    if(TROUPE_WERROR)
+      list(APPEND _warnings /WX)
+    endif()
+  endif()
+
+  target_compile_options(${target} PRIVATE ${_warnings})
+endfunction()

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -408,4 +409,12 @@ TEST_CASE("the troupe logger is named troupe and its level is settable", "[actor
   REQUIRE(troupe::get_log_level() == troupe::log_level::debug);
   troupe::set_log_level(before);
   REQUIRE(troupe::get_log_level() == before);
+}
+
+// CTest also runs this with TROUPE_LOG=debug (test/actors/CMakeLists.txt).
+TEST_CASE("the TROUPE_LOG environment variable sets the initial level", "[actors]") {
+  const char* env = std::getenv("TROUPE_LOG");  // NOLINT(concurrency-mt-unsafe)
+  const auto expected = (env != nullptr && std::string(env) == "debug") ? troupe::log_level::debug
+                                                                        : troupe::log_level::warn;
+  REQUIRE(troupe::get_log_level() == expected);
 }

@@ -23,6 +23,7 @@
 #include <new>
 #include <string>
 
+#include "troupe/actors/detail/alloc.hpp"
 #include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/exit_reason.hpp"
@@ -57,6 +58,22 @@ class message {
   message(const message&) = delete;
   message& operator=(const message&) = delete;
   virtual ~message() = default;
+
+  // Nodes come from per-thread caches (see alloc.hpp); the virtual
+  // destructor passes the dynamic type's size to the sized delete.
+  static void* operator new(std::size_t n) { return alloc_node(n); }
+  static void* operator new(std::size_t n, const std::nothrow_t& /*unused*/) noexcept {
+    try {
+      return alloc_node(n);
+    } catch (...) {
+      return nullptr;
+    }
+  }
+  static void operator delete(void* p, std::size_t n) noexcept { free_node(p, n); }
+  static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+  static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
+    ::operator delete(p, n, a);
+  }
 
   /// Runs the handler. May throw: the actor then fails.
   virtual void run(cell& c);

@@ -1,0 +1,80 @@
+// smoke: 1000 8
+// fjthrput N ACTORS: fork-join throughput. A driver sends N messages to each
+// of ACTORS actors (round-robin); each message costs a sin() and an add.
+// Each actor then reports its count and accumulator; checks every count == N
+// and the accumulated sum.
+#include <troupe/troupe.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "bench_util.hpp"
+
+namespace {
+struct Work {
+  double theta;
+};
+struct Result {
+  long count;
+  double acc;
+};
+struct Collect {
+  troupe::promise<Result>* out;
+};
+class Worker : public troupe::actor<Worker> {
+ public:
+  void on(Work w) {
+    const double s = std::sin(w.theta);
+    acc_ += s * s;
+    ++count_;
+  }
+  void on(Collect c) { c.out->set_value(Result{count_, acc_}); }
+
+ private:
+  long count_ = 0;
+  double acc_ = 0;
+};
+struct Drive {
+  long n;
+  std::vector<troupe::ref<Worker>>* workers;
+  std::vector<troupe::promise<Result>>* results;
+};
+class Driver : public troupe::actor<Driver> {
+ public:
+  void on(Drive d) {
+    for (long i = 0; i < d.n; ++i) {
+      for (auto& w : *d.workers) w.send(Work{37.2});
+    }
+    for (std::size_t i = 0; i < d.workers->size(); ++i) {
+      (*d.workers)[i].send(Collect{&(*d.results)[i]});
+    }
+  }
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long n = bench::arg(argc, argv, 1, 100000);
+  const long actors = bench::arg(argc, argv, 2, 60);
+  troupe::system sys(troupe::system_config{bench::threads()});
+  std::vector<troupe::ref<Worker>> workers;
+  std::vector<troupe::promise<Result>> results(static_cast<std::size_t>(actors));
+  std::vector<troupe::future<Result>> futures;
+  for (auto& p : results) futures.push_back(p.get_future());
+  for (long i = 0; i < actors; ++i) workers.push_back(sys.spawn<Worker>());
+  auto driver = sys.spawn<Driver>();
+  bench::stopwatch sw;
+  driver.send(Drive{n, &workers, &results});
+  bool ok = true;
+  double sum = 0;
+  for (auto& f : futures) {
+    const Result r = f.get();
+    ok = ok && r.count == n;
+    sum += r.acc;
+  }
+  const double t = sw.seconds();
+  const double s = std::sin(37.2);
+  const double expect = static_cast<double>(n * actors) * s * s;
+  ok = ok && std::fabs(sum - expect) < 1e-6 * expect + 1e-9;
+  return bench::report("fjthrput", n, {{"actors", static_cast<double>(actors)}}, t,
+                       static_cast<double>(n * actors), ok);
+}

@@ -20,7 +20,8 @@ namespace troupe::detail {
 #ifdef TROUPE_ACTORS_PLAIN_ALLOC
 
 void* alloc_node(std::size_t size) { return ::operator new(size); }
-void free_node(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+void* alloc_node_nothrow(std::size_t size) noexcept { return ::operator new(size, std::nothrow); }
+void free_node(void* p, std::size_t /*size*/) noexcept { ::operator delete(p); }
 
 #else
 
@@ -73,8 +74,8 @@ depot& the_depot() {
   return *d;
 }
 
-void release_blocks(magazine& m, std::size_t cls) noexcept {
-  for (std::uint32_t i = 0; i < m.count; ++i) ::operator delete(m.items[i], class_bytes(cls));
+void release_blocks(magazine& m) noexcept {
+  for (std::uint32_t i = 0; i < m.count; ++i) ::operator delete(m.items[i]);
   m.count = 0;
 }
 
@@ -92,7 +93,7 @@ struct thread_cache {
       for (magazine* m : {loaded[c], spare[c]}) {
         if (m == nullptr) continue;
         if (m->count == kMagazine && the_depot().put_full(c, m)) continue;
-        release_blocks(*m, c);
+        release_blocks(*m);
         delete m;
       }
     }
@@ -134,7 +135,7 @@ struct thread_cache {
     // Both full (or missing): hand one full magazine to the depot.
     magazine* fresh = new (std::nothrow) magazine;
     if (fresh == nullptr) {
-      ::operator delete(p, class_bytes(cls));
+      ::operator delete(p);
       return;
     }
     if (l != nullptr) {
@@ -145,7 +146,7 @@ struct thread_cache {
       } catch (...) {  // vector growth failed: free the blocks instead
       }
       if (!kept) {
-        release_blocks(*full, cls);
+        release_blocks(*full);
         delete full;
       }
     }
@@ -166,9 +167,17 @@ void* alloc_node(std::size_t size) {
   return cache().alloc(class_of(size));
 }
 
+void* alloc_node_nothrow(std::size_t size) noexcept {
+  try {
+    return alloc_node(size);
+  } catch (...) {  // bad_alloc, or a failed thread_local set-up
+    return nullptr;
+  }
+}
+
 void free_node(void* p, std::size_t size) noexcept {
   if (size > kMaxCached) {
-    ::operator delete(p, size);
+    ::operator delete(p);
     return;
   }
   cache().free(p, class_of(size));

@@ -21,6 +21,10 @@ namespace troupe::detail {
 /// @threadsafe
 void* alloc_node(std::size_t size);
 
+/// As alloc_node(), but returns null when out of memory.
+/// @threadsafe
+void* alloc_node_nothrow(std::size_t size) noexcept;
+
 /// Frees a node from alloc_node(); `size` must be the size it was allocated with.
 /// @threadsafe
 void free_node(void* p, std::size_t size) noexcept;

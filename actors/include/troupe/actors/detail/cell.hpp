@@ -62,17 +62,18 @@ class message {
   // Nodes come from per-thread caches (see alloc.hpp); the virtual
   // destructor passes the dynamic type's size to the sized delete.
   static void* operator new(std::size_t n) { return alloc_node(n); }
-  static void* operator new(std::size_t n, const std::nothrow_t& /*unused*/) noexcept {
-    try {
-      return alloc_node(n);
-    } catch (...) {
-      return nullptr;
-    }
-  }
   static void operator delete(void* p, std::size_t n) noexcept { free_node(p, n); }
+  static void* operator new(std::size_t n, const std::nothrow_t& /*unused*/) noexcept {
+    return alloc_node_nothrow(n);
+  }
+  // Called only if a constructor throws after a nothrow new: every node
+  // block comes from the global operator new, so unsized delete is valid.
+  static void operator delete(void* p, const std::nothrow_t& /*unused*/) noexcept {
+    ::operator delete(p);
+  }
   static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
-  static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
-    ::operator delete(p, n, a);
+  static void operator delete(void* p, std::size_t /*n*/, std::align_val_t a) noexcept {
+    ::operator delete(p, a);
   }
 
   /// Runs the handler. May throw: the actor then fails.

@@ -5,6 +5,7 @@
 // meeting.)
 #include <troupe/troupe.hpp>
 
+#include <memory>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -32,8 +33,8 @@ struct Exit {};
 
 class Mall : public troupe::actor<Mall> {
  public:
-  Mall(long n, long creatures, troupe::promise<long>* total)
-      : remaining_(n), creatures_(creatures), total_(total) {}
+  Mall(long n, long creatures, std::shared_ptr<troupe::promise<long>> total)
+      : remaining_(n), creatures_(creatures), total_(std::move(total)) {}
   void on(std::vector<troupe::ref<Creature>> cs) { creatures_refs_ = std::move(cs); }
   void on(MeetRequest m);
   void on(MeetCount c) {
@@ -44,7 +45,7 @@ class Mall : public troupe::actor<Mall> {
  private:
   long remaining_;
   long creatures_;
-  troupe::promise<long>* total_;
+  std::shared_ptr<troupe::promise<long>> total_;  // outlives set_value()
   std::vector<troupe::ref<Creature>> creatures_refs_;
   long waiting_ = -1;
   int waiting_color_ = 0;
@@ -108,9 +109,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   troupe::system sys(troupe::system_config{bench::threads()});
-  troupe::promise<long> total;
-  auto result = total.get_future();
-  auto mall = sys.spawn<Mall>(n, creatures, &total);
+  auto total = std::make_shared<troupe::promise<long>>();
+  auto result = total->get_future();
+  auto mall = sys.spawn<Mall>(n, creatures, total);
   std::vector<troupe::ref<Creature>> cs;
   for (long i = 0; i < creatures; ++i) cs.push_back(sys.spawn<Creature>(i, mall));
   mall.send(cs);

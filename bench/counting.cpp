@@ -3,12 +3,14 @@
 // asks for the count (a Report message carrying a promise). Checks count == N.
 #include <troupe/troupe.hpp>
 
+#include <memory>
+
 #include "bench_util.hpp"
 
 namespace {
 struct Incr {};
 struct Report {
-  troupe::promise<long>* result;
+  std::shared_ptr<troupe::promise<long>> result;  // outlives set_value()
 };
 class Counter : public troupe::actor<Counter> {
  public:
@@ -21,7 +23,7 @@ class Counter : public troupe::actor<Counter> {
 struct Produce {
   long n;
   troupe::ref<Counter> to;
-  troupe::promise<long>* result;
+  std::shared_ptr<troupe::promise<long>> result;
 };
 class Producer : public troupe::actor<Producer> {
  public:
@@ -35,12 +37,12 @@ class Producer : public troupe::actor<Producer> {
 int main(int argc, char** argv) {
   const long n = bench::arg(argc, argv, 1, 10000000);
   troupe::system sys(troupe::system_config{bench::threads()});
-  troupe::promise<long> result;
-  auto count = result.get_future();
+  auto result = std::make_shared<troupe::promise<long>>();
+  auto count = result->get_future();
   auto counter = sys.spawn<Counter>();
   auto producer = sys.spawn<Producer>();
   bench::stopwatch sw;
-  producer.send(Produce{n, counter, &result});
+  producer.send(Produce{n, counter, result});
   const long got = count.get();
   const double t = sw.seconds();
   return bench::report("counting", n, {}, t, static_cast<double>(n), got == n,

@@ -6,6 +6,7 @@
 #include <troupe/troupe.hpp>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -19,7 +20,7 @@ struct Result {
   double acc;
 };
 struct Collect {
-  troupe::promise<Result>* out;
+  std::shared_ptr<troupe::promise<Result>> out;  // outlives set_value()
 };
 class Worker : public troupe::actor<Worker> {
  public:
@@ -37,7 +38,7 @@ class Worker : public troupe::actor<Worker> {
 struct Drive {
   long n;
   std::vector<troupe::ref<Worker>>* workers;
-  std::vector<troupe::promise<Result>>* results;
+  std::vector<std::shared_ptr<troupe::promise<Result>>>* results;
 };
 class Driver : public troupe::actor<Driver> {
  public:
@@ -46,7 +47,7 @@ class Driver : public troupe::actor<Driver> {
       for (auto& w : *d.workers) w.send(Work{37.2});
     }
     for (std::size_t i = 0; i < d.workers->size(); ++i) {
-      (*d.workers)[i].send(Collect{&(*d.results)[i]});
+      (*d.workers)[i].send(Collect{(*d.results)[i]});
     }
   }
 };
@@ -57,9 +58,12 @@ int main(int argc, char** argv) {
   const long actors = bench::arg(argc, argv, 2, 60);
   troupe::system sys(troupe::system_config{bench::threads()});
   std::vector<troupe::ref<Worker>> workers;
-  std::vector<troupe::promise<Result>> results(static_cast<std::size_t>(actors));
+  std::vector<std::shared_ptr<troupe::promise<Result>>> results;
   std::vector<troupe::future<Result>> futures;
-  for (auto& p : results) futures.push_back(p.get_future());
+  for (long i = 0; i < actors; ++i) {
+    results.push_back(std::make_shared<troupe::promise<Result>>());
+    futures.push_back(results.back()->get_future());
+  }
   for (long i = 0; i < actors; ++i) workers.push_back(sys.spawn<Worker>());
   auto driver = sys.spawn<Driver>();
   bench::stopwatch sw;

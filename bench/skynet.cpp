@@ -4,6 +4,8 @@
 // sum N(N-1)/2 and reports peak memory per actor.
 #include <troupe/troupe.hpp>
 
+#include <memory>
+
 #include "bench_util.hpp"
 
 namespace {
@@ -12,8 +14,9 @@ struct Result {
 };
 class Node : public troupe::actor<Node> {
  public:
-  Node(troupe::ref<Node> parent, long num, long size, long fanout, troupe::promise<long>* root)
-      : parent_(std::move(parent)), num_(num), size_(size), fanout_(fanout), root_(root) {}
+  Node(troupe::ref<Node> parent, long num, long size, long fanout,
+       std::shared_ptr<troupe::promise<long>> root)
+      : parent_(std::move(parent)), num_(num), size_(size), fanout_(fanout), root_(std::move(root)) {}
   void on_start() {
     if (size_ == 1) {
       report(num_);
@@ -40,7 +43,7 @@ class Node : public troupe::actor<Node> {
   }
   troupe::ref<Node> parent_;
   long num_, size_, fanout_;
-  troupe::promise<long>* root_;
+  std::shared_ptr<troupe::promise<long>> root_;  // the root's only; outlives set_value()
   long sum_ = 0;
   long got_ = 0;
 };
@@ -61,10 +64,10 @@ int main(int argc, char** argv) {
   }
   const long rss0 = bench::rss_kb();
   troupe::system sys(troupe::system_config{bench::threads()});
-  troupe::promise<long> root;
-  auto result = root.get_future();
+  auto root = std::make_shared<troupe::promise<long>>();
+  auto result = root->get_future();
   bench::stopwatch sw;
-  sys.spawn<Node>(troupe::ref<Node>{}, 0, n, fanout, &root);
+  sys.spawn<Node>(troupe::ref<Node>{}, 0, n, fanout, root);
   const long sum = result.get();
   const double t = sw.seconds();
   const long peak = bench::peak_rss_kb();

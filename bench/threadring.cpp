@@ -4,6 +4,7 @@
 // (i+1) % RING; the actor that receives 0 wins. Checks winner == N % RING.
 #include <troupe/troupe.hpp>
 
+#include <memory>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -15,7 +16,8 @@ struct Next {
 };
 class Member : public troupe::actor<Member> {
  public:
-  Member(long id, troupe::promise<long>* winner) : id_(id), winner_(winner) {}
+  Member(long id, std::shared_ptr<troupe::promise<long>> winner)
+      : id_(id), winner_(std::move(winner)) {}
   void on(Next n) { next_ = std::move(n.next); }
   void on(long token) {
     if (token == 0) {
@@ -27,7 +29,8 @@ class Member : public troupe::actor<Member> {
 
  private:
   long id_;
-  troupe::promise<long>* winner_;
+  // Shared: the promise must outlive the set_value() call that completes it.
+  std::shared_ptr<troupe::promise<long>> winner_;
   troupe::ref<Member> next_;
 };
 }  // namespace
@@ -36,10 +39,10 @@ int main(int argc, char** argv) {
   const long n = bench::arg(argc, argv, 1, 10000000);
   const long ring = bench::arg(argc, argv, 2, 503);
   troupe::system sys(troupe::system_config{bench::threads()});
-  troupe::promise<long> winner;
-  auto result = winner.get_future();
+  auto winner = std::make_shared<troupe::promise<long>>();
+  auto result = winner->get_future();
   std::vector<troupe::ref<Member>> members;
-  for (long i = 0; i < ring; ++i) members.push_back(sys.spawn<Member>(i, &winner));
+  for (long i = 0; i < ring; ++i) members.push_back(sys.spawn<Member>(i, winner));
   for (long i = 0; i < ring; ++i) {
     members[static_cast<std::size_t>(i)].send(Next{members[static_cast<std::size_t>((i + 1) % ring)]});
   }

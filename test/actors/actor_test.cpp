@@ -212,7 +212,7 @@ TEST_CASE("on_start runs before the first message and on_stop after the last", "
   REQUIRE(ev.handled.load() == 10);
 }
 
-TEST_CASE("an actor can stop itself; what is queued behind becomes dead letters", "[actors]") {
+TEST_CASE("an actor can stop itself and what is queued behind becomes dead letters", "[actors]") {
   Events ev;
   troupe::system sys(troupe::system_config{1});
   auto h = sys.spawn<Hooked>(&ev);
@@ -243,6 +243,8 @@ TEST_CASE("kill stops an actor after its current handler", "[actors]") {
   std::this_thread::sleep_for(30ms);
   s.kill();
   REQUIRE(troupe::test::eventually([&] { return s.terminated(); }, 2s));
+  // Dead letters are counted after the mailbox closes; live_actors drops last.
+  REQUIRE(troupe::test::eventually([&] { return sys.stats().live_actors == 0; }, 2s));
   REQUIRE(n.load() < 100);
   REQUIRE(sys.stats().dead_letters > 0);
 }

@@ -152,3 +152,32 @@ TEST_CASE("an idle pool parks its workers", "[actors][stress]") {
   // Two spinning workers would burn ~0.6 s of CPU here.
   REQUIRE(used < 0.05);
 }
+
+TEST_CASE("an actor woken from idle by another thread sees its previous run's writes",
+          "[actors][stress]") {
+  // The actor's state is a plain vector; each message appends to it. Senders
+  // on several plain threads pause between sends so the actor goes idle and
+  // is woken, and run next, by different threads. Under ThreadSanitizer this
+  // checks that waking an idle actor orders its previous run before the next.
+  class Appender : public troupe::actor<Appender> {
+   public:
+    void on(int v) { seen_.push_back(v); }
+    std::size_t on(Count /*unused*/) const { return seen_.size(); }
+
+   private:
+    std::vector<int> seen_;
+  };
+  troupe::system sys(troupe::system_config{2});
+  auto a = sys.spawn<Appender>();
+  std::vector<std::thread> ts;
+  for (int s = 0; s < 3; ++s) {
+    ts.emplace_back([a, s] {
+      for (int i = 0; i < 300; ++i) {
+        a.send(s * 1000 + i);
+        if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  REQUIRE(a.ask(Count{}).get(10s) == 900U);
+}

@@ -13,9 +13,11 @@
 // actor takes the whole stack at once and reverses it into a private FIFO,
 // so per-sender order is preserved. Only the thread running the actor pops.
 //
-// Memory ordering: push is a release CAS, take_all an acquire exchange, so
+// Memory ordering: push is an acq_rel CAS, take_all an acquire exchange, so
 // a message's payload is visible to the handler; CASes form one release
-// sequence, so every node of a taken chain is visible.
+// sequence, so every node of a taken chain is visible. try_block() releases
+// the actor's state and the push that finds the actor idle acquires it, so
+// whichever thread runs the actor next sees what its previous run wrote.
 
 #include <atomic>
 #include <cstddef>
@@ -95,7 +97,10 @@ class inbox {
     for (;;) {
       if (h == closed_tag()) return push_result::closed;
       m->next = (h == blocked_tag()) ? nullptr : h;
-      if (head_.compare_exchange_weak(h, m, std::memory_order_release,
+      // acq_rel: a push that wakes an idle actor must also acquire what
+      // the actor's last run released with try_block(), so the thread the
+      // pusher hands the actor to sees that run's writes.
+      if (head_.compare_exchange_weak(h, m, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return h == blocked_tag() ? push_result::unblocked : push_result::ok;
       }

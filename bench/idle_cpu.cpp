@@ -1,8 +1,10 @@
-// smoke: 1
-// idle_cpu SECONDS: after a burst of work, measures the CPU time the whole
-// process uses during SECONDS of idleness (workers parked, timer thread
-// asleep). Target (GUIDE §4): an idle system uses no CPU. Fails if the idle
-// window used more than 1% of one core.
+// smoke: 1 50
+// idle_cpu SECONDS [MAX_PCT]: after a burst of work, measures the CPU time
+// the whole process uses during SECONDS of idleness (workers parked, timer
+// thread asleep). Target (GUIDE §4): an idle system uses no CPU. Fails if
+// the idle window used more than MAX_PCT percent of one core (default 1; the
+// smoke test allows 50, since sanitizer runtimes have busy threads of their
+// own, and still catches a spinning worker, which costs 100 per worker).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -33,6 +35,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   const long seconds = bench::arg(argc, argv, 1, 5);
+  const long max_pct = bench::arg(argc, argv, 2, 1);
   troupe::system sys(troupe::system_config{bench::threads()});
   // A burst, so the workers have been busy and then go idle.
   std::vector<troupe::ref<Sink>> sinks;
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   const double idle_cpu = cpu_seconds() - cpu0;
   const double wall = sw.seconds();
-  const bool ok = total == 100000 && idle_cpu <= 0.01 * wall;
+  const bool ok = total == 100000 && idle_cpu <= static_cast<double>(max_pct) / 100.0 * wall;
   return bench::report("idle_cpu", seconds, {}, wall, 0, ok,
                        {{"idle_cpu_s", idle_cpu}, {"cpu_share_pct", 100.0 * idle_cpu / wall}});
 }

@@ -1,8 +1,11 @@
+#include "troupe/actors/detail/cell.hpp"
+
 #include <new>
 
 #include "internal/core.hpp"
+#include "internal/ext.hpp"
 #include "internal/log.hpp"
-#include "troupe/actors/detail/cell.hpp"
+#include "internal/mailbox.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 
 namespace troupe::detail {
@@ -12,17 +15,79 @@ const exit_reason& oom_reason() noexcept {
   static const exit_reason r{exit_reason::kind::exception, "std::bad_alloc: recording exit reason"};
   return r;
 }
+
+// describe_current_exception() without throwing (inside a catch block).
+std::string describe_nothrow(const char* where) noexcept {
+  try {
+    std::string s = describe_current_exception();
+    if (where != nullptr) s += std::string(" (in ") + where + ")";
+    return s;
+  } catch (...) {
+    return {};
+  }
+}
+
+message* reverse(message* m) noexcept {
+  message* fifo = nullptr;
+  while (m != nullptr) {
+    message* n = m->next;
+    m->next = fifo;
+    fifo = m;
+    m = n;
+  }
+  return fifo;
+}
 }  // namespace
 
 void message::run(cell& /*c*/) {}
 void message::reject(const exit_reason& /*why*/, const char* /*actor_type*/) noexcept {}
+void message::discard(const char* /*actor_type*/, const char* /*why*/) noexcept {}
+const char* message::type_name() const noexcept {
+  switch (type) {
+    case kind::user: return "(message)";
+    case kind::notice: return "(notice)";
+    case kind::stop: return "(stop)";
+    case kind::kill: return "(kill)";
+    case kind::shutdown: return "(shutdown)";
+    case kind::nudge: return "(nudge)";
+  }
+  return "(message)";
+}
 
-cell::cell(system_core& core, std::uint64_t id, bool start_scheduled) noexcept
-    : needs_start_hook_(start_scheduled), inbox_(!start_scheduled), core_(&core), id_(id) {}
+cell_ext::~cell_ext() = default;
+
+cell::cell(system_core& core, std::uint64_t id, bool needs_start_hook, bool start_awake) noexcept
+    : needs_start_hook_(needs_start_hook), inbox_(!start_awake), core_(&core), id_(id) {}
 
 cell::~cell() {
   const exit_reason* e = exit_.load(std::memory_order_relaxed);
   if (e != &oom_reason()) delete e;
+  delete ext();
+}
+
+cell_ext* cell::ensure_ext() {
+  std::uintptr_t v = ext_.load(std::memory_order_acquire);
+  if ((v & ~kSealed) != 0) return reinterpret_cast<cell_ext*>(v & ~kSealed);
+  if (v == kSealed) return nullptr;
+  auto* e = new cell_ext;
+  if (ext_.compare_exchange_strong(v, reinterpret_cast<std::uintptr_t>(e), std::memory_order_acq_rel,
+                                   std::memory_order_acquire)) {
+    return e;
+  }
+  delete e;
+  return (v & ~kSealed) != 0 ? reinterpret_cast<cell_ext*>(v & ~kSealed) : nullptr;
+}
+
+std::uint64_t cell::incarnation() const noexcept {
+  // Written by this actor's thread only (under the block's mutex, for the
+  // readers on other threads in watch.cpp), so no lock is needed here.
+  const cell_ext* e = ext();
+  return e == nullptr ? 0 : e->incarnation;
+}
+
+bool cell::trapping_exits() const noexcept {
+  const cell_ext* e = ext();
+  return e != nullptr && e->trap_exit;
 }
 
 void cell::activate(bool schedule_now) noexcept {
@@ -30,40 +95,57 @@ void cell::activate(bool schedule_now) noexcept {
   if (detached) {
     core_->start_detached(this, schedule_now);
   } else if (schedule_now) {
-    core_->sched.schedule(this);
+    schedule_self(false);
   }
 }
 
 void cell::abort_spawn() noexcept {
   // Construction of the user object failed: nothing was linked or started.
+  alive_ = false;
   inbox_.close();
   free_memory();
 }
 
 send_result cell::enqueue(message* m) noexcept {
-  switch (inbox_.push(m)) {
-    case inbox::push_result::ok:
+  if (bounded_) [[unlikely]] {
+    bounded_mailbox& mb = *ext()->mailbox;
+    bool open = false;
+    {
+      std::lock_guard lk(mb.mu);
+      if (!mb.closed) {
+        mb.append(m);
+        open = true;
+      }
+    }
+    if (open) {
+      if (inbox_.wake()) schedule_self(false);
       return send_result::ok;
-    case inbox::push_result::unblocked:
-      schedule_self(false);
-      return send_result::ok;
-    case inbox::push_result::closed:
-      break;
+    }
+  } else {
+    switch (inbox_.push(m)) {
+      case inbox::push_result::ok:
+        return send_result::ok;
+      case inbox::push_result::unblocked:
+        schedule_self(false);
+        return send_result::ok;
+      case inbox::push_result::closed:
+        break;
+    }
   }
   static const exit_reason unknown{exit_reason::kind::normal, "terminated"};
   const exit_reason* why = exit();
   m->reject(why != nullptr ? *why : unknown, type_name());
   const bool user = m->type == message::kind::user;
+  if (user && core_ != nullptr) core_->count_dead_letters(*this, 1, dead_reason::actor_dead, m);
   delete m;
-  if (user && core_ != nullptr) core_->count_dead_letters(*this, 1);
   return send_result::dead;
 }
 
 void cell::push_control(message::kind k) noexcept {
   message* m = new (std::nothrow) message(k);
   if (m == nullptr) {
-    // Out of memory: a kill flag still stops the actor at its next activation.
-    kill_requested_.store(true, std::memory_order_release);
+    // Out of memory: a kill flag still stops the actor at its next message.
+    ctl_.fetch_or(kKill, std::memory_order_acq_rel);
     return;
   }
   enqueue(m);
@@ -74,13 +156,32 @@ void cell::request_stop() noexcept { push_control(message::kind::stop); }
 void cell::request_shutdown_stop() noexcept { push_control(message::kind::shutdown); }
 
 void cell::request_kill() noexcept {
-  kill_requested_.store(true, std::memory_order_release);
+  ctl_.fetch_or(kKill, std::memory_order_acq_rel);
   push_control(message::kind::kill);
 }
 
+void cell::request_suspend() noexcept {
+  ctl_.fetch_or(kSuspend, std::memory_order_acq_rel);
+  push_control(message::kind::nudge);
+}
+
+void cell::exit_self(exit_reason why) noexcept {
+  cell_ext* e = nullptr;
+  try {
+    e = ensure_ext();
+  } catch (...) {
+  }
+  if (e == nullptr) {
+    stop_mode_ = stop_normal;
+    return;
+  }
+  e->pending_exit = std::move(why);
+  stop_mode_ = stop_reason;
+}
+
 void cell::schedule_self(bool fair) noexcept {
-  if (detached) {
-    static_cast<detached_runner*>(runner_)->wake.release();
+  if (special_sched_) [[unlikely]] {
+    schedule_special(fair);
   } else if (fair) {
     core_->sched.schedule_fair(this);
   } else {
@@ -88,79 +189,190 @@ void cell::schedule_self(bool fair) noexcept {
   }
 }
 
+void cell::schedule_special(bool fair) noexcept {
+  if (detached) {
+    static_cast<detached_runner*>(ext()->runner)->wake.release();
+  } else {
+    core_->schedule(this, fair);  // a test_system
+  }
+}
+
 bool cell::fill_cache() noexcept {
+  if (bounded_) [[unlikely]] {
+    bounded_mailbox& mb = *ext()->mailbox;
+    room_waiter* admitted = nullptr;
+    bool notify = false;
+    message* m = nullptr;
+    {
+      std::lock_guard lk(mb.mu);
+      m = mb.pop(admitted, notify);
+    }
+    if (notify) mb.room.notify_all();
+    while (admitted != nullptr) {
+      room_waiter* w = admitted;
+      admitted = w->next;
+      if (w->cb != nullptr) w->cb->done(send_result::ok);
+      delete w;
+    }
+    if (m == nullptr) return false;
+    m->next = nullptr;
+    cache_ = m;
+    return true;
+  }
   message* m = inbox_.take_all();
   if (m == nullptr) return false;
   // The inbox is newest-first: reverse it into arrival order.
-  message* fifo = nullptr;
-  while (m != nullptr) {
-    message* n = m->next;
-    m->next = fifo;
-    fifo = m;
-    m = n;
+  cache_ = reverse(m);
+  return true;
+}
+
+bool cell::begin_incarnation() noexcept {
+  if (!alive_) {
+    // A supervised child between incarnations, resumed by its token holder.
+    child_info& ci = *ext()->child;
+    if (!ci.start) {
+      terminate(std::move(ci.reason));
+      return false;
+    }
+    try {
+      construct_scope scope(this);
+      ci.factory(*this);
+      alive_ = true;
+    } catch (...) {
+      std::string what = describe_nothrow("constructor");
+      core_->actor_failed(*this, what, nullptr);
+      finish({exit_reason::kind::exception, std::move(what)});
+      return false;
+    }
   }
-  cache_ = fifo;
+  started_ = true;
+  if (needs_start_hook_) {
+    try {
+      start_hook();
+    } catch (...) {
+      std::string what = describe_nothrow("on_start");
+      core_->actor_failed(*this, what, nullptr);
+      finish({exit_reason::kind::exception, std::move(what)});
+      return false;
+    }
+  }
+  if (cell_ext* e = ext(); e != nullptr && e->child != nullptr) {
+    // Started: the supervisor may go on with its next step.
+    if (message* n = std::exchange(e->child->started, nullptr)) e->child->parent->enqueue(n);
+  }
   return true;
 }
 
 void cell::run_job() noexcept {
-  if (!started_) {
-    started_ = true;
-    if (needs_start_hook_) {
-      try {
-        start_hook();
-      } catch (...) {
-        terminate({exit_reason::kind::exception, "on_start: " + describe_current_exception()});
-        return;
-      }
-    }
+  if (!started_) [[unlikely]] {
+    if (!begin_incarnation()) return;
   }
   const unsigned budget = core_->throughput;
+  const bool trace = core_->tracing;
   unsigned n = 0;
   while (n < budget) {
     if (cache_ == nullptr && !fill_cache()) break;
-    if (kill_requested_.load(std::memory_order_acquire)) {
+    if (ctl_.load(std::memory_order_acquire) != 0) [[unlikely]] {
       core_->sched.count_processed(n);
-      terminate({exit_reason::kind::killed, "killed"});
+      on_control();
       return;
     }
     message* m = cache_;
     cache_ = m->next;
-    if (m->type != message::kind::user) {
+    static_assert(message::kind::user < message::kind::notice &&
+                  message::kind::notice < message::kind::stop);
+    if (m->type > message::kind::notice) [[unlikely]] {  // a control message
       const auto k = m->type;
       delete m;
+      if (k == message::kind::kill || k == message::kind::nudge) continue;  // the flags decide
+      const bool shutdown = k == message::kind::shutdown;
+      bool intercepted = false;
+      try {
+        intercepted = intercept_stop(shutdown);
+      } catch (...) {
+        intercepted = false;
+      }
+      if (intercepted) {
+        // A supervisor with nothing to wait for may be done at once.
+        if (stop_mode_ == stop_none) continue;
+        core_->sched.count_processed(n);
+        if (stop_mode_ == stop_reason) {
+          finish(std::move(ext()->pending_exit));
+        } else {
+          finish({exit_reason::kind::normal, "stopped"});
+        }
+        return;
+      }
       core_->sched.count_processed(n);
-      if (k == message::kind::kill) {
-        terminate({exit_reason::kind::killed, "killed"});
-      } else if (k == message::kind::shutdown) {
-        terminate({exit_reason::kind::shutdown, "system shutdown"});
+      if (shutdown) {
+        finish({exit_reason::kind::shutdown, "system shutdown"});
       } else {
-        terminate({exit_reason::kind::normal, "stopped"});
+        finish({exit_reason::kind::normal, "stopped"});
       }
       return;
     }
     ++n;
+    if (trace) [[unlikely]] core_->trace_message(*this, *m);
     try {
       m->run(*this);
     } catch (...) {
-      std::string what = describe_current_exception();
-      delete m;
       core_->sched.count_processed(n);
-      terminate({exit_reason::kind::exception, std::move(what)});
+      failed(m);
       return;
     }
     delete m;
-    if (stop_self_) {
+    if (stop_mode_ != stop_none) [[unlikely]] {
       core_->sched.count_processed(n);
-      terminate({exit_reason::kind::normal, "stopped"});
+      if (stop_mode_ == stop_reason) {
+        finish(std::move(ext()->pending_exit));
+      } else {
+        finish({exit_reason::kind::normal, "stopped"});
+      }
       return;
     }
   }
   core_->sched.count_processed(n);
+  if (bounded_) [[unlikely]] {
+    idle_bounded();
+    return;
+  }
   // Messages left (batch used up): go to the back of the queue. Otherwise
   // mark the actor idle; a sender that finds it idle schedules it again.
   if (cache_ != nullptr || !inbox_.try_block()) schedule_self(true);
   // `this` may be running elsewhere, or freed, from here on.
+}
+
+void cell::idle_bounded() noexcept {
+  if (cache_ != nullptr) {
+    schedule_self(true);
+    return;
+  }
+  bounded_mailbox& mb = *ext()->mailbox;
+  bool idle = false;
+  {
+    // Idle only while holding the lock and seeing nothing queued: a sender
+    // appends under the lock and wakes us after it (see internal/mailbox.hpp).
+    std::lock_guard lk(mb.mu);
+    idle = mb.empty() && inbox_.try_block();
+  }
+  if (!idle) schedule_self(true);
+}
+
+void cell::failed(message* m) noexcept {
+  // The handler threw: the message is a dead letter, the incarnation ends.
+  std::string what = describe_nothrow(nullptr);
+  core_->actor_failed(*this, what, m);
+  delete m;
+  finish({exit_reason::kind::exception, std::move(what)});
+}
+
+void cell::on_control() noexcept {
+  const std::uint8_t c = ctl_.load(std::memory_order_acquire);
+  if ((c & kKill) != 0) {
+    finish({exit_reason::kind::killed, "killed"});
+  } else {
+    finish({exit_reason::kind::shutdown, "stopped by its supervisor"});
+  }
 }
 
 std::uint64_t cell::reject_chain(message* m, const exit_reason& why) noexcept {
@@ -170,6 +382,8 @@ std::uint64_t cell::reject_chain(message* m, const exit_reason& why) noexcept {
     if (m->type == message::kind::user) {
       ++users;
       m->reject(why, type_name());
+    } else if (m->type == message::kind::notice) {
+      m->reject(why, type_name());
     }
     delete m;
     m = n;
@@ -177,32 +391,116 @@ std::uint64_t cell::reject_chain(message* m, const exit_reason& why) noexcept {
   return users;
 }
 
+void cell::finish(exit_reason why) noexcept {
+  cell_ext* e = ext();
+  if (e != nullptr && e->child != nullptr) {
+    end_incarnation(std::move(why));
+  } else {
+    terminate(std::move(why));
+  }
+}
+
+void cell::end_incarnation(exit_reason why) noexcept {
+  // A supervised child: the object goes, the mailbox stays open, and the
+  // cell waits (not scheduled by anyone) until its supervisor decides.
+  if (alive_) {
+    try {
+      stop_hook();
+    } catch (...) {
+      core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
+    }
+    destroy_object();
+    alive_ = false;
+  }
+  started_ = false;
+  stop_mode_ = stop_none;
+  ctl_.fetch_and(static_cast<std::uint8_t>(~(kKill | kSuspend)), std::memory_order_acq_rel);
+  cell_ext* e = ext();
+  e->trap_exit = false;
+  delete std::exchange(e->child->started, nullptr);  // a failed start: the exit event says so
+  fire_watchers(*this, e, why, false);
+  core_->on_incarnation_end(*this, why);
+  message* ev = make_child_event(this, why);
+  if (ev == nullptr) {  // out of memory: the supervisor cannot be told; stop for good
+    terminate(std::move(why));
+    return;
+  }
+  // A dead supervisor rejects the event, which terminates this cell.
+  e->child->parent->enqueue(ev);
+  // `this` may be running elsewhere from here on.
+}
+
+void cell::resume(bool start, exit_reason why, message* started) noexcept {
+  // A kill or suspend request that arrived between incarnations was aimed
+  // at the one that ended: it does not carry over to the next.
+  ctl_.store(0, std::memory_order_release);
+  child_info& ci = *ext()->child;
+  ci.start = start;
+  ci.reason = std::move(why);
+  delete std::exchange(ci.started, started);
+  schedule_self(false);
+}
+
+void cell::resume_start(message* started) noexcept { resume(true, {}, started); }
+
+void cell::resume_terminate(exit_reason why) noexcept { resume(false, std::move(why), nullptr); }
+
 void cell::terminate(exit_reason why) noexcept {
   const exit_reason* stored = new (std::nothrow) exit_reason(std::move(why));
   if (stored == nullptr) stored = &oom_reason();
   // exit_ is published before the inbox closes, so a sender that finds the
   // inbox closed can read it.
   exit_.store(stored, std::memory_order_release);
-  message* rest = inbox_.close();
-  try {
-    stop_hook();
-  } catch (...) {
-    core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_,
-                      describe_current_exception());
+  message* rest = reverse(inbox_.close());
+  room_waiter* parked = nullptr;
+  if (bounded_) {
+    bounded_mailbox& mb = *ext()->mailbox;
+    {
+      std::lock_guard lk(mb.mu);
+      rest = mb.close(parked);
+    }
+    mb.room.notify_all();
   }
-  destroy_object();
-  // Older messages (cache) first, then the newer ones in arrival order.
+  if (alive_) {
+    try {
+      stop_hook();
+    } catch (...) {
+      core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
+    }
+    destroy_object();
+    alive_ = false;
+  }
+  // Older messages (cache) first, then the newer ones in arrival order,
+  // then senders that were waiting for room.
   std::uint64_t dropped = reject_chain(cache_, *stored);
   cache_ = nullptr;
-  message* fifo = nullptr;
-  while (rest != nullptr) {
-    message* n = rest->next;
-    rest->next = fifo;
-    fifo = rest;
-    rest = n;
+  dropped += reject_chain(rest, *stored);
+  while (parked != nullptr) {
+    room_waiter* w = parked;
+    parked = w->next;
+    if (w->node != nullptr) dropped += reject_chain(w->node, *stored);
+    if (w->cb != nullptr) w->cb->done(send_result::dead);
+    delete w;
   }
-  dropped += reject_chain(fifo, *stored);
   if (dropped != 0) core_->count_dead_letters(*this, dropped);
+  // Seal the extension block: monitors and links attached from now on see
+  // the actor dead and fire at once.
+  const std::uintptr_t v = ext_.fetch_or(kSealed, std::memory_order_acq_rel);
+  auto* e = reinterpret_cast<cell_ext*>(v & ~kSealed);
+  if (e != nullptr) {
+    fire_watchers(*this, e, *stored, true);
+    // Dekker with registry::add (see there): the mailbox is closed.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (e->registered.load(std::memory_order_relaxed)) core_->forget_names(this);
+    if (e->child != nullptr) {
+      // The factory may own a supervisor's children (via its persistent
+      // state): release it now, not when the last ref goes.
+      e->child->factory = {};
+      delete std::exchange(e->child->started, nullptr);
+      if (cell* p = std::exchange(e->child->parent, nullptr)) p->release();
+    }
+    e->persistent.reset();
+  }
   core_->on_terminated(*this, *stored);
   release();  // the self reference; may free this cell
 }

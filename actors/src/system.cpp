@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "internal/core.hpp"
+#include "internal/ext.hpp"
 #include "internal/log.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/error.hpp"
@@ -61,8 +62,12 @@ void throw_empty_ref(const char* op) {
   throw error(errc::invalid_argument, std::string(op) + ": empty ref (default-constructed or moved-from)");
 }
 
-void schedule(system_core& core, job* j) noexcept { core.sched.schedule(j); }
-void schedule_fair(system_core& core, job* j) noexcept { core.sched.schedule_fair(j); }
+void throw_wrong_type(const char* op, const char* actual, const std::string& wanted) {
+  throw error(errc::invalid_argument, std::string(op) + ": the actor is a " + actual + ", not a " + wanted);
+}
+
+void schedule(system_core& core, job* j) noexcept { core.schedule(j, false); }
+void schedule_fair(system_core& core, job* j) noexcept { core.schedule(j, true); }
 
 namespace {
 thread_local cell* tl_constructing = nullptr;
@@ -77,6 +82,7 @@ cell* construct_scope::current() noexcept {
 }
 
 troupe::system& owner(system_core& core) noexcept { return core.owner; }
+troupe::registry& registry_of(system_core& core) noexcept { return core.registry_handle; }
 
 std::uint64_t prepare_spawn(system_core& core) {
   // Dekker with shutdown(): it sets shutting_down, then waits for spawning
@@ -91,7 +97,12 @@ std::uint64_t prepare_spawn(system_core& core) {
 }
 
 void finish_spawn(system_core& core, cell* c, bool detached, bool schedule_now) noexcept {
-  c->detached = detached;
+  if (core.deterministic) {
+    c->set_special_schedule();  // a test_system runs everything on its one thread
+  } else if (detached) {
+    c->detached = true;
+    c->set_special_schedule();
+  }
   c->activate(schedule_now);
   if (core.spawning.fetch_sub(1, std::memory_order_seq_cst) == 1) core.notify_quiesce();
 }
@@ -105,15 +116,44 @@ timer add_timer(system_core& core, std::chrono::nanoseconds delay, std::chrono::
   return core.timers.add(delay, period, std::move(fire));
 }
 
+timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,
+                         unique_function<bool()> fire) {
+  return core.timers.add(delay, std::chrono::nanoseconds{0}, std::move(fire), true);
+}
+
 // ---- system_core --------------------------------------------------------------
 
-system_core::system_core(troupe::system& o, const system_config& cfg)
+system_core::system_core(troupe::system& o, const system_config& cfg, bool manual,
+                         std::uint64_t s)
     : owner(o),
-      throughput(cfg.throughput == 0 ? 1 : cfg.throughput),
+      deterministic(manual),
+      // A test_system handles one message per activation, so its seeded
+      // choice of the next actor decides the order of every message.
+      throughput(manual ? 1 : (cfg.throughput == 0 ? 1 : cfg.throughput)),
       log(detail::logger()),
-      sched(cfg.workers != 0 ? cfg.workers : std::max(1U, std::thread::hardware_concurrency())) {}
+      sched(manual ? 1U
+                : (cfg.workers != 0 ? cfg.workers : std::max(1U, std::thread::hardware_concurrency()))),
+      timers(manual),
+      registry_handle(*this),
+      seed(s),
+      tracing(manual) {
+  // splitmix64 of the seed, so nearby seeds give unrelated sequences.
+  std::uint64_t z = s + 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  det.rng = (z ^ (z >> 31)) | 1U;
+}
 
 system_core::~system_core() {
+  // Names of actors that terminated are gone; drop any left.
+  {
+    std::unordered_map<std::string, name_table::entry> left;
+    {
+      std::lock_guard lk(names.mu);
+      left.swap(names.names);
+    }
+    for (auto& [n, e] : left) e.c->release();
+  }
   // Refs may outlive the system: their cells stay allocated, with the
   // back-pointer cleared so sends to them are dropped without touching us.
   for (auto& s : shards) {
@@ -150,7 +190,12 @@ void system_core::link(cell* c) noexcept {
     // an actor linked after the visit sees the flag here and stops itself.
     stop_now = shutting_down.load(std::memory_order_acquire);
   }
-  if (stop_now) c->request_shutdown_stop();
+  if (stop_now) {
+    // A supervised child is its supervisor's to stop (the supervisor, being
+    // stopped, terminates the children it adopts from now on).
+    const cell_ext* e = c->ext();
+    if (e == nullptr || e->child == nullptr) c->request_shutdown_stop();
+  }
 }
 
 void system_core::unlink(cell* c) noexcept {
@@ -165,14 +210,26 @@ void system_core::unlink(cell* c) noexcept {
 }
 
 void system_core::on_terminated(cell& c, const exit_reason& why) noexcept {
-  if (why.code == exit_reason::kind::exception) {
-    failures.fetch_add(1, std::memory_order_relaxed);
-    log->error("actor {}#{} failed: {}", c.type_name(), c.id(), why.what);
-  } else {
-    log->debug("actor {}#{} terminated: {}", c.type_name(), c.id(), why.to_string());
-  }
+  log->debug("actor {}#{} terminated: {}", c.type_name(), c.id(), why.to_string());
   const auto left = shards[c.shard].live.fetch_sub(1, std::memory_order_acq_rel) - 1;
   if (left <= 0) notify_quiesce();
+}
+
+void system_core::on_incarnation_end(cell& c, const exit_reason& why) noexcept {
+  log->debug("actor {}#{} incarnation ended: {}; its supervisor decides", c.type_name(), c.id(),
+             why.to_string());
+}
+
+void system_core::actor_failed(cell& c, const std::string& what, const message* crashed) noexcept {
+  failures.fetch_add(1, std::memory_order_relaxed);
+  if (crashed != nullptr) {
+    dead_letters.fetch_add(1, std::memory_order_relaxed);
+    dead_by_reason[static_cast<std::size_t>(dead_reason::crashed)].fetch_add(1, std::memory_order_relaxed);
+    log->error("actor {}#{} failed handling {}: {} (that message is a dead letter)", c.type_name(),
+               c.id(), crashed->type_name(), what);
+  } else {
+    log->error("actor {}#{} failed: {}", c.type_name(), c.id(), what);
+  }
 }
 
 void system_core::notify_quiesce() noexcept {
@@ -181,23 +238,85 @@ void system_core::notify_quiesce() noexcept {
   quiesce_cv.notify_all();
 }
 
-void system_core::count_dead_letters(const cell& c, std::uint64_t n) noexcept {
+void system_core::count_dead_letters(const cell& c, std::uint64_t n, dead_reason why,
+                                     const message* sample) noexcept {
   dead_letters.fetch_add(n, std::memory_order_relaxed);
+  dead_by_reason[static_cast<std::size_t>(why)].fetch_add(n, std::memory_order_relaxed);
   // A sample, at most one line per second.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
   auto last = last_dead_letter_log.load(std::memory_order_relaxed);
   if (now != last && last_dead_letter_log.compare_exchange_strong(last, now)) {
-    log->debug("dead letter: {} message(s) to terminated actor {}#{} ({} in total)", n,
-               c.type_name(), c.id(), dead_letters.load(std::memory_order_relaxed));
+    static constexpr const char* kWhy[] = {"actor dead", "mailbox full", "dropped", "crashed"};
+    log->info("dead letter ({}): {} message(s){}{} to actor {}#{} ({} in total)",
+               kWhy[static_cast<std::size_t>(why)], n, sample != nullptr ? " of type " : "",
+               sample != nullptr ? sample->type_name() : "", c.type_name(), c.id(),
+               dead_letters.load(std::memory_order_relaxed));
+  }
+}
+
+void system_core::schedule(job* j, bool fair) noexcept {
+  if (deterministic) [[unlikely]] {
+    std::lock_guard lk(det.mu);
+    det.ready.push_back(j);
+    return;
+  }
+  if (fair) {
+    sched.schedule_fair(j);
+  } else {
+    sched.schedule(j);
+  }
+}
+
+std::chrono::steady_clock::time_point system_core::now() const noexcept {
+  if (!deterministic) return std::chrono::steady_clock::now();
+  try {
+    return timers.now();
+  } catch (...) {
+    return std::chrono::steady_clock::time_point{};
+  }
+}
+
+bool system_core::det_step() noexcept {
+  job* j = nullptr;
+  {
+    std::lock_guard lk(det.mu);
+    if (det.ready.empty()) return false;
+    // xorshift64: the seeded choice of which ready job runs next.
+    std::uint64_t& x = det.rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const std::size_t i = static_cast<std::size_t>(x % det.ready.size());
+    j = det.ready[i];
+    det.ready[i] = det.ready.back();
+    det.ready.pop_back();
+  }
+  j->run_job();
+  return true;
+}
+
+void system_core::trace_message(const cell& c, const message& m) noexcept {
+  ++steps;
+  const char* type = m.type_name();
+  auto mix = [this](unsigned char b) { trace_hash = (trace_hash ^ b) * 0x100000001b3ULL; };
+  const std::uint64_t id = c.id();
+  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(id >> (8 * i)));
+  for (const char* p = type; *p != '\0'; ++p) mix(static_cast<unsigned char>(*p));
+  mix(0);
+  if (record_trace) {
+    try {
+      trace.push_back(trace_event{steps, id, c.type_name(), type});
+    } catch (...) {
+    }
   }
 }
 
 void system_core::start_detached(cell* c, bool schedule_now) {
   join_finished_threads();
   auto* r = new detached_runner;
-  c->set_detached_runner(r);
+  c->ensure_ext()->runner = r;
   c->add_ref();  // the runner's
   detached_running.fetch_add(1, std::memory_order_relaxed);
   auto ready = std::make_shared<std::binary_semaphore>(0);
@@ -231,6 +350,25 @@ void system_core::join_finished_threads() {
   for (auto& t : done) t.join();
 }
 
+void system_core::forget_names(cell* c) noexcept {
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lk(names.mu);
+    cell_ext* e = c->ext();
+    if (e == nullptr) return;
+    for (auto it = names.names.begin(); it != names.names.end();) {
+      if (it->second.c == c) {
+        ++dropped;
+        it = names.names.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // The cell is terminating: its self reference keeps it alive here.
+  for (; dropped != 0; --dropped) c->release();
+}
+
 }  // namespace detail
 
 // ---- public types -------------------------------------------------------------
@@ -242,6 +380,8 @@ std::string exit_reason::to_string() const {
     case kind::shutdown: return "shutdown";
     case kind::exception: return "exception: " + what;
     case kind::peer_lost: return "peer lost: " + what;
+    case kind::linked: return "linked: " + what;
+    case kind::restart_limit: return "restart limit: " + what;
   }
   return "unknown";
 }
@@ -256,6 +396,11 @@ system::system(system_config cfg) : core_(new detail::system_core(*this, cfg)) {
   core_->log->debug("system started with {} worker(s)", core_->sched.size());
 }
 
+system::system(detail::deterministic_t mode, system_config cfg)
+    : core_(new detail::system_core(*this, cfg, true, mode.seed)) {
+  core_->log->debug("deterministic system started (seed {})", mode.seed);
+}
+
 system::~system() {
   shutdown(shutdown_mode::drain);
   delete core_;
@@ -265,7 +410,7 @@ void system::throw_bad_period() {
   throw error(errc::invalid_argument, "system::send_every: the period must be positive");
 }
 
-unsigned system::workers() const noexcept { return core_->sched.size(); }
+unsigned system::workers() const noexcept { return core_->deterministic ? 0 : core_->sched.size(); }
 
 system_stats system::stats() const {
   system_stats s;
@@ -274,7 +419,15 @@ system_stats system::stats() const {
   s.spawned = core_->spawned.load(std::memory_order_relaxed);
   s.messages_processed = core_->sched.processed();
   s.dead_letters = core_->dead_letters.load(std::memory_order_relaxed);
+  auto reason = [&](detail::dead_reason r) {
+    return core_->dead_by_reason[static_cast<std::size_t>(r)].load(std::memory_order_relaxed);
+  };
+  s.dead_letters_by_reason.actor_dead = reason(detail::dead_reason::actor_dead);
+  s.dead_letters_by_reason.mailbox_full = reason(detail::dead_reason::mailbox_full);
+  s.dead_letters_by_reason.dropped = reason(detail::dead_reason::dropped);
+  s.dead_letters_by_reason.crashed = reason(detail::dead_reason::crashed);
   s.actor_failures = core_->failures.load(std::memory_order_relaxed);
+  s.restarts = core_->restarts.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -289,19 +442,37 @@ shutdown_report system::shutdown(shutdown_mode mode) {
   const auto dead_before = c.dead_letters.load(std::memory_order_relaxed);
   const auto alive = c.live();
   c.shutting_down.store(true, std::memory_order_seq_cst);
-  c.report.timers_cancelled = c.timers.stop();
+  // User timers stop now; internal ones (supervisors' stop timeouts) keep
+  // firing until every actor has stopped.
+  c.report.timers_cancelled = c.timers.cancel_user();
   for (auto& s : c.shards) {
     std::lock_guard lk(s.mu);
     for (detail::cell* x = s.head; x != nullptr; x = x->reg_next) {
       if (x->terminated()) continue;
       if (mode == shutdown_mode::now) {
         x->request_kill();
-      } else {
+      } else if (detail::cell_ext* e = x->ext(); e == nullptr || e->child == nullptr) {
+        // A supervised child is stopped by its supervisor, in reverse start
+        // order, when the supervisor itself is asked to stop.
         x->request_shutdown_stop();
       }
     }
   }
-  {
+  if (c.deterministic) {
+    // One thread: run the system (and its virtual clock) until it is empty.
+    for (;;) {
+      while (c.det_step()) {
+      }
+      if (c.live() <= 0 && c.spawning.load(std::memory_order_seq_cst) == 0) break;
+      const auto next = c.timers.next_deadline();
+      if (!next) {
+        c.log->warn("shutdown: {} actor(s) cannot stop (nothing runnable, no timer pending)",
+                    c.live());
+        break;
+      }
+      c.timers.fire_due(*next);
+    }
+  } else {
     std::unique_lock lk(c.quiesce_mu);
     while (c.live() > 0 || c.spawning.load(std::memory_order_seq_cst) != 0 ||
            c.detached_running.load(std::memory_order_relaxed) != 0) {
@@ -310,6 +481,7 @@ shutdown_report system::shutdown(shutdown_mode mode) {
       }
     }
   }
+  c.timers.stop();
   c.sched.stop();
   c.join_finished_threads();
   c.report.actors_stopped = alive > 0 ? static_cast<std::size_t>(alive) : 0;

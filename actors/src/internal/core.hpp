@@ -5,18 +5,22 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <semaphore>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "internal/scheduler.hpp"
 #include "internal/timers.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/system.hpp"
+#include "troupe/actors/test_system.hpp"
 
 namespace troupe::detail {
 
@@ -35,16 +39,39 @@ struct detached_runner {
   std::thread thread;
 };
 
+/// Why a message became a dead letter.
+enum class dead_reason : unsigned char { actor_dead, mailbox_full, dropped, crashed };
+
+/// The names of system::registry(). A name maps to one cell; a cell can
+/// have several names. Entries hold a reference to their cell and are
+/// removed when it terminates (cell_ext::registered says it has some).
+struct name_table {
+  struct entry {
+    cell* c;  // strong reference
+  };
+  std::mutex mu;
+  std::unordered_map<std::string, entry> names;  // guarded by mu
+};
+
+/// The deterministic run queue of a test_system: one thread, seeded choice.
+struct det_queue {
+  std::mutex mu;              // only for accidental use from another thread
+  std::vector<job*> ready;    // guarded by mu
+  std::uint64_t rng = 0;      // guarded by mu
+};
+
 class system_core {
  public:
   static constexpr std::size_t kShards = 16;
 
-  system_core(troupe::system& owner, const system_config& cfg);
+  system_core(troupe::system& owner, const system_config& cfg, bool deterministic = false,
+              std::uint64_t seed = 0);
   ~system_core();
   system_core(const system_core&) = delete;
   system_core& operator=(const system_core&) = delete;
 
   troupe::system& owner;
+  const bool deterministic;     // a test_system: no threads, virtual time
   const unsigned throughput;
   std::shared_ptr<spdlog::logger> log;
   scheduler sched;
@@ -52,9 +79,12 @@ class system_core {
 
   std::array<registry_shard, kShards> shards;
   std::atomic<std::uint64_t> next_id{1};
+  std::atomic<std::uint64_t> next_monitor_id{1};
   std::atomic<std::uint64_t> spawned{0};
-  std::atomic<std::uint64_t> dead_letters{0};
+  std::atomic<std::uint64_t> dead_letters{0};  // all reasons
+  std::array<std::atomic<std::uint64_t>, 4> dead_by_reason{};
   std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> restarts{0};
   std::atomic<bool> shutting_down{false};
   std::atomic<std::int64_t> spawning{0};  // spawns between prepare and finish
   std::atomic<std::int64_t> last_dead_letter_log{0};  // steady-clock seconds
@@ -72,15 +102,45 @@ class system_core {
   shutdown_report report;            // guarded by shutdown_mu
   std::mutex shutdown_mu;
 
+  name_table names;
+  troupe::registry registry_handle;
+
+  // test_system only.
+  det_queue det;
+  std::uint64_t seed;
+  std::uint64_t trace_hash = 0xcbf29ce484222325ULL;  // FNV-1a over the trace; test thread only
+  std::uint64_t steps = 0;                            // test thread only
+  bool tracing = false;                               // fixed at construction
+  bool record_trace = false;                          // test thread only
+  std::vector<trace_event> trace;                     // test thread only
+
   [[nodiscard]] std::size_t shard_for_spawn() const noexcept;
   [[nodiscard]] std::int64_t live() const noexcept;
   void link(cell* c) noexcept;
   void unlink(cell* c) noexcept;
   void on_terminated(cell& c, const exit_reason& why) noexcept;
-  void count_dead_letters(const cell& c, std::uint64_t n) noexcept;
+  /// An incarnation of a supervised actor ended; it stays live.
+  void on_incarnation_end(cell& c, const exit_reason& why) noexcept;
+  /// A handler, hook or constructor threw: counts and logs the failure;
+  /// `crashed` is the message being handled (a dead letter), if any.
+  void actor_failed(cell& c, const std::string& what, const message* crashed) noexcept;
+  void count_dead_letters(const cell& c, std::uint64_t n, dead_reason why = dead_reason::actor_dead,
+                          const message* sample = nullptr) noexcept;
   void start_detached(cell* c, bool schedule_now);
   void join_finished_threads();
   void notify_quiesce() noexcept;
+
+  /// Makes `j` runnable: on the pool, or in the deterministic run queue.
+  void schedule(job* j, bool fair) noexcept;
+  /// The clock supervisors use (virtual in a test_system).
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept;
+
+  // test_system: runs one ready job (false if none).
+  bool det_step() noexcept;
+  void trace_message(const cell& c, const message& m) noexcept;
+
+  /// Removes every registry name of `c` (it terminated).
+  void forget_names(cell* c) noexcept;
 };
 
 }  // namespace troupe::detail

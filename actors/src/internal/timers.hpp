@@ -1,12 +1,22 @@
 #pragma once
 // One timer thread per system: a min-heap of deadlines. Firing a timer runs
 // a short callback (a send) on this thread; it never runs user handlers.
+//
+// A test_system's timer service is manual: no thread, a virtual clock that
+// moves only in advance(), which fires the due timers on the caller's
+// thread in deadline order.
+//
+// User timers (send_after, send_every, sleep_for) are cancelled when
+// shutdown begins; internal ones (a supervisor's stop timeouts) keep
+// working until the end of shutdown, so a tree shutdown can still kill a
+// child that ignores its stop request.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <vector>
@@ -20,18 +30,35 @@ class timer_service {
  public:
   using clock = std::chrono::steady_clock;
 
-  timer_service();
+  /// `manual`: no thread; time moves only through fire_due().
+  explicit timer_service(bool manual = false);
   ~timer_service();
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 
-  /// `fire` returns true to keep a periodic timer going.
-  /// Throws errc::system_shutdown after stop().
+  /// `fire` returns true to keep a periodic timer going. Throws
+  /// errc::system_shutdown after cancel_user() (user timers) or stop().
   timer add(std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
-            unique_function<bool()> fire);
+            unique_function<bool()> fire, bool internal = false);
 
-  /// Stops the thread; returns how many pending timers were dropped.
+  /// Drops the pending user timers and refuses new ones; returns how many
+  /// were dropped. Internal timers keep firing.
+  std::size_t cancel_user();
+  /// Stops the thread and drops everything; returns how many pending
+  /// timers were dropped.
   std::size_t stop();
+
+  /// The service's clock: steady_clock, or the virtual clock (manual).
+  [[nodiscard]] clock::time_point now() const;
+
+  // Manual mode only (one thread).
+  /// Fires the earliest timer due at or before `limit`, moving the virtual
+  /// clock to its deadline; false if none is due.
+  bool fire_due(clock::time_point limit);
+  /// Moves the virtual clock forward to `t` (never backwards).
+  void set_now(clock::time_point t);
+  /// The earliest pending deadline, if any.
+  [[nodiscard]] std::optional<clock::time_point> next_deadline() const;
 
  private:
   struct entry {
@@ -40,6 +67,7 @@ class timer_service {
     std::chrono::nanoseconds period;
     std::shared_ptr<timer_state> state;
     std::shared_ptr<unique_function<bool()>> fire;
+    bool internal;
   };
   struct later {
     bool operator()(const entry& a, const entry& b) const noexcept {
@@ -47,12 +75,17 @@ class timer_service {
     }
   };
   void run();
+  /// Fires `e` (popped, mu_ unlocked) and re-arms it if periodic.
+  void fire_entry(entry e, std::unique_lock<std::mutex>& lk);
 
-  std::mutex mu_;
+  const bool manual_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::priority_queue<entry, std::vector<entry>, later> heap_;  // guarded by mu_
   std::uint64_t seq_ = 0;                                      // guarded by mu_
+  bool user_closed_ = false;                                   // guarded by mu_
   bool stopping_ = false;                                      // guarded by mu_
+  clock::time_point virtual_now_{};                            // guarded by mu_ (manual)
   std::thread thread_;
 };
 

@@ -17,4 +17,15 @@ struct exit_reason;
 struct system_config;
 struct system_stats;
 struct shutdown_report;
+class actor_addr;
+struct monitor_id;
+struct down;
+struct exit_msg;
+class supervisor;
+struct supervisor_options;
+struct child_options;
+class registry;
+class test_system;
+struct spawn_options;
+class send_outcome;
 }  // namespace troupe

@@ -4,21 +4,83 @@
 /// Cheap to copy (one atomic increment), comparable, hashable. A ref keeps
 /// the actor's mailbox reachable, not the actor alive: once the actor
 /// terminates, sends count as dead letters and asks fail at once with
-/// errc::actor_dead. All member functions are @threadsafe.
+/// errc::actor_dead. A ref to a supervised actor stays valid across its
+/// restarts (see troupe/actors/supervisor.hpp). Sends to a bounded mailbox
+/// follow its overflow policy (troupe/actors/mailbox.hpp). All member
+/// functions are @threadsafe.
 
 #include <chrono>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/waiter.hpp"
 #include "troupe/actors/future.hpp"
+#include "troupe/actors/mailbox.hpp"
 
 namespace troupe {
+
+namespace detail {
+
+/// How a send made on this thread may wait for room in a full `block` mailbox.
+inline send_wait send_wait_here() noexcept {
+  return on_pool_worker() ? send_wait::never : send_wait::block;
+}
+
+template <class A, class M, class X>
+message* make_send_node(void* x) {
+  return new send_node<A, M>(std::forward<X>(*static_cast<std::remove_reference_t<X>*>(x)));
+}
+
+/// ref<A>::send() on a bounded mailbox.
+template <class A, class M, class X>
+send_outcome bounded_send(cell* c, X&& x, bool may_wait) {
+  send_wait w = may_wait ? send_wait_here() : send_wait::never;
+  // In a coroutine on the pool, a full `block` mailbox is not refused for
+  // good: the task can co_await the outcome to wait for room.
+  const bool deferrable = w == send_wait::never && may_wait && tl_current_task != nullptr &&
+                          c->blocks_when_full();
+  if (deferrable) w = send_wait::defer;
+  void* arg = const_cast<void*>(static_cast<const volatile void*>(std::addressof(x)));
+  const send_result r = c->bounded_send(node_maker{arg, &make_send_node<A, M, X>}, w);
+  if (r == send_result::full && deferrable) return send_outcome(c, arg, &make_send_node<A, M, X>);
+  return r;
+}
+
+template <class A, class M, class R, class X>
+struct ask_args {
+  promise<R>* p;
+  X* x;
+  static message* make(void* a) {
+    auto* self = static_cast<ask_args*>(a);
+    return new ask_node<A, M, R>(std::move(*self->p), std::forward<X>(*self->x));
+  }
+};
+
+/// "ask <type>: mailbox full (capacity N, overflow <policy>)".
+std::string full_ask_text(const cell& c);
+
+/// ref<A>::ask() on a bounded mailbox: a plain thread waits for room, a
+/// coroutine queues the ask behind the full mailbox (its future is the
+/// wait), a plain handler on a pool thread gets errc::mailbox_full.
+template <class A, class M, class R, class X>
+void bounded_ask(cell* c, promise<R>& p, X&& x) {
+  ask_args<A, M, R, X> args{&p, std::addressof(x)};
+  send_wait w = send_wait_here();
+  if (w == send_wait::never && tl_current_task != nullptr) w = send_wait::park;
+  if (c->bounded_send(node_maker{&args, &ask_args<A, M, R, X>::make}, w) == send_result::full) {
+    p.set_error(errc::mailbox_full, full_ask_text(*c));
+  }
+}
+
+}  // namespace detail
 
 template <class A>
 class ref {
@@ -45,12 +107,19 @@ class ref {
   void swap(ref& o) noexcept { std::swap(c_, o.c_); }
 
   /// Enqueues `m` for A's handler `on(M)`. Compiles only if A handles M.
-  /// Returns send_result::dead (and counts a dead letter) if A has terminated.
+  /// Returns send_result::dead (and counts a dead letter) if A has
+  /// terminated. On a bounded mailbox the overflow policy applies: `full`
+  /// leaves `m` untouched; with overflow::block a plain thread waits for
+  /// room, and a coroutine can `co_await ref.send(m)` to wait (see
+  /// send_outcome).
   template <class M>
-  send_result send(M&& m) const {
+  send_outcome send(M&& m) const {
     using msg_t = std::remove_cvref_t<M>;
     if constexpr (handles<A, msg_t>) {
       check("ref::send");
+      if (c_->bounded()) [[unlikely]] {
+        return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), true);
+      }
       return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
     } else {
       static_assert(detail::always_false<M>,
@@ -60,9 +129,31 @@ class ref {
     }
   }
 
+  /// As send(), but never waits: a full `block` mailbox refuses with
+  /// send_result::full (m untouched). Timers send this way.
+  template <class M>
+  send_result try_send(M&& m) const {
+    using msg_t = std::remove_cvref_t<M>;
+    if constexpr (handles<A, msg_t>) {
+      check("ref::try_send");
+      if (c_->bounded()) [[unlikely]] {
+        return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), false);
+      }
+      return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
+    } else {
+      static_assert(detail::always_false<M>,
+                    "troupe::ref<A>::try_send(M): the actor type A has no handler on(M) for the "
+                    "message type M (the names are in the template arguments of this error)");
+      return send_result::dead;
+    }
+  }
+
   /// Enqueues `m` and returns a future of A's handler result for it.
   /// The future fails with errc::handler_threw if the handler throws, and
-  /// with errc::actor_dead if A terminated before handling it.
+  /// with errc::actor_dead if A terminated before handling it, and with
+  /// errc::mailbox_full if a bounded mailbox refused or dropped it (with
+  /// overflow::block a plain thread waits for room first; a coroutine's ask
+  /// waits behind the full mailbox, its future being the wait).
   template <class M>
   auto ask(M&& m) const {
     using msg_t = std::remove_cvref_t<M>;
@@ -71,6 +162,10 @@ class ref {
       check("ref::ask");
       promise<R> p;
       future<R> f = p.get_future();
+      if (c_->bounded()) [[unlikely]] {
+        detail::bounded_ask<A, msg_t, R>(c_, p, std::forward<M>(m));
+        return f;
+      }
       c_->enqueue(new detail::ask_node<A, msg_t, R>(std::move(p), std::forward<M>(m)));
       return f;
     } else {

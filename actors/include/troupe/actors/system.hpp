@@ -15,8 +15,11 @@
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/notice.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
+#include "troupe/actors/mailbox.hpp"
 #include "troupe/actors/ref.hpp"
+#include "troupe/actors/registry.hpp"
 #include "troupe/actors/timer.hpp"
 
 namespace troupe {
@@ -33,13 +36,29 @@ struct system_config {
   unsigned throughput = 64;
 };
 
+/// Dead letters by reason (see system_stats::dead_letters).
+struct dead_letter_counts {
+  std::uint64_t actor_dead = 0;    ///< sent to, or queued at, an actor that terminated
+  std::uint64_t mailbox_full = 0;  ///< refused by a full bounded mailbox (overflow::fail, or block
+                                   ///< where the sender may not wait)
+  std::uint64_t dropped = 0;       ///< discarded by overflow::drop_newest / drop_oldest
+  std::uint64_t crashed = 0;       ///< the message whose handler threw (it was handled, and lost)
+  /// The sum of all reasons.
+  [[nodiscard]] std::uint64_t total() const noexcept {
+    return actor_dead + mailbox_full + dropped + crashed;
+  }
+};
+
 /// A snapshot of counters (each read atomically, not all at one instant).
 struct system_stats {
-  std::size_t live_actors = 0;          ///< spawned and not yet terminated
-  std::uint64_t spawned = 0;            ///< actors spawned since start
+  std::size_t live_actors = 0;          ///< spawned and not yet terminated (a supervised actor
+                                        ///< between two incarnations is live)
+  std::uint64_t spawned = 0;            ///< actors spawned since start (supervised children too)
   std::uint64_t messages_processed = 0; ///< handler invocations since start
-  std::uint64_t dead_letters = 0;       ///< messages that reached a dead actor
-  std::uint64_t actor_failures = 0;     ///< actors that terminated by exception
+  std::uint64_t dead_letters = 0;       ///< messages not delivered, all reasons (= by_reason.total())
+  dead_letter_counts dead_letters_by_reason;  ///< the same, per reason
+  std::uint64_t actor_failures = 0;     ///< incarnations that ended by an exception
+  std::uint64_t restarts = 0;           ///< restarts made by supervisors
 };
 
 /// How shutdown() treats the actors that are still alive.
@@ -72,9 +91,27 @@ namespace detail {
 std::uint64_t prepare_spawn(system_core& core);  // throws errc::system_shutdown
 void finish_spawn(system_core& core, cell* c, bool detached, bool schedule_now) noexcept;
 void spawn_failed(system_core& core) noexcept;
+/// Gives `c` a bounded mailbox (before it is activated). Throws
+/// errc::invalid_argument for a policy without capacity, std::bad_alloc.
+void make_bounded(cell& c, const spawn_options& opts);
 timer add_timer(system_core& core, std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
                 unique_function<bool()> fire);
+/// A runtime timer: keeps firing during shutdown (supervisor stop timeouts).
+timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,
+                         unique_function<bool()> fire);
 troupe::system& owner(system_core& core) noexcept;
+troupe::registry& registry_of(system_core& core) noexcept;
+/// True if the first of Args is a spawn option (detached_t, spawn_options).
+template <class... Args>
+inline constexpr bool first_is_spawn_option = false;
+template <class First, class... Rest>
+inline constexpr bool first_is_spawn_option<First, Rest...> =
+    std::is_same_v<std::remove_cvref_t<First>, spawn_options> ||
+    std::is_same_v<std::remove_cvref_t<First>, troupe::detached_t>;
+/// Tag for the constructor of a test_system.
+struct deterministic_t {
+  std::uint64_t seed;
+};
 
 /// Holds the cell of the actor being constructed, for actor<D>'s constructor.
 class construct_scope {
@@ -98,6 +135,10 @@ template <class Rep, class Period>
 std::chrono::nanoseconds to_ns(std::chrono::duration<Rep, Period> d) {
   return std::chrono::ceil<std::chrono::nanoseconds>(d);
 }
+
+/// Starts a task on `sys`; defined in troupe/actors/task.hpp.
+template <class F>
+auto go_impl(troupe::system& sys, F&& f);
 }  // namespace detail
 
 class system {
@@ -114,14 +155,34 @@ class system {
   /// Throws errc::system_shutdown once shutdown has begun, and whatever A's
   /// constructor throws.
   template <class A, class... Args>
+    requires(!detail::first_is_spawn_option<Args...>)
   ref<A> spawn(Args&&... args) {
-    return spawn_impl<A>(false, std::forward<Args>(args)...);
+    return spawn_impl<A>(spawn_options{}, std::forward<Args>(args)...);
   }
 
   /// As spawn(), but A runs on a thread of its own (for blocking I/O).
   template <class A, class... Args>
   ref<A> spawn(detached_t /*tag*/, Args&&... args) {
-    return spawn_impl<A>(true, std::forward<Args>(args)...);
+    return spawn_impl<A>(spawn_options{true, 0, overflow::fail}, std::forward<Args>(args)...);
+  }
+
+  /// As spawn(), with options: a bounded mailbox
+  /// (`spawn<A>(troupe::bounded(100, troupe::overflow::block), args...)`),
+  /// a detached thread. Throws errc::invalid_argument if a capacity is 0
+  /// with a policy other than the default.
+  template <class A, class... Args>
+  ref<A> spawn(const spawn_options& opts, Args&&... args) {
+    return spawn_impl<A>(opts, std::forward<Args>(args)...);
+  }
+
+  /// Runs a coroutine on the pool: `f` is a troupe::task<T>, or a callable
+  /// returning one (kept alive until the task ends, and given a
+  /// std::stop_token if it takes one). Returns a troupe::task_handle<T> to
+  /// wait for, cancel or drop. Needs troupe/actors/task.hpp. Throws
+  /// errc::system_shutdown once shutdown has begun.
+  template <class F>
+  auto go(F&& f) {
+    return detail::go_impl(*this, std::forward<F>(f));
   }
 
   /// Sends `m` to `to` once, after `delay`.
@@ -132,7 +193,7 @@ class system {
                   "troupe::system::send_after: the actor type A has no handler on(M) for M");
     return detail::add_timer(*core_, detail::to_ns(delay), std::chrono::nanoseconds{0},
                              [to, msg = msg_t(std::forward<M>(m))]() mutable {
-                               to.send(std::move(msg));
+                               to.try_send(std::move(msg));  // never waits on the timer thread
                                return false;
                              });
   }
@@ -149,7 +210,8 @@ class system {
     auto p = detail::to_ns(period);
     if (p <= std::chrono::nanoseconds{0}) throw_bad_period();
     return detail::add_timer(*core_, p, p, [to, msg = msg_t(std::forward<M>(m))]() {
-      return to.send(msg) == send_result::ok;
+      // A full bounded mailbox skips a tick; a dead actor ends the timer.
+      return to.try_send(msg) != send_result::dead;
     });
   }
 
@@ -161,15 +223,22 @@ class system {
   /// Counters of this system.
   [[nodiscard]] system_stats stats() const;
 
+  /// The actors registered by name in this system (see troupe/actors/registry.hpp).
+  [[nodiscard]] troupe::registry& registry() noexcept { return detail::registry_of(*core_); }
+
   /// Number of pool worker threads.
   [[nodiscard]] unsigned workers() const noexcept;
 
   /// The runtime core, for troupe components (channels, coroutines).
   [[nodiscard]] detail::system_core& core() noexcept { return *core_; }
 
+ protected:
+  /// A deterministic system (troupe::test_system): no threads.
+  system(detail::deterministic_t mode, system_config cfg);
+
  private:
   template <class A, class... Args>
-  ref<A> spawn_impl(bool detached_thread, Args&&... args) {
+  ref<A> spawn_impl(const spawn_options& opts, Args&&... args) {
     static_assert(std::is_base_of_v<actor<A>, A>,
                   "troupe::system::spawn<A>: A must derive from troupe::actor<A>");
     static_assert(!std::is_abstract_v<A>, "troupe::system::spawn<A>: A must not be abstract");
@@ -183,6 +252,8 @@ class system {
       throw;
     }
     try {
+      if (opts.capacity != 0 || opts.policy != overflow::fail) detail::make_bounded(*b, opts);
+      if (opts.detached) b->ensure_ext();  // holds the thread's runner
       detail::construct_scope scope(b);
       ::new (b->storage()) A(std::forward<Args>(args)...);
     } catch (...) {
@@ -190,7 +261,7 @@ class system {
       detail::spawn_failed(*core_);
       throw;
     }
-    detail::finish_spawn(*core_, b, detached_thread, has_start);
+    detail::finish_spawn(*core_, b, opts.detached, has_start);
     return ref<A>(typename ref<A>::adopt_t{}, b);
   }
   [[noreturn]] static void throw_bad_period();

@@ -7,11 +7,21 @@
 // between actors); the cell's memory lives until the last ref is gone, so a
 // send to a dead actor stays safe and becomes a counted dead letter.
 //
+// Incarnations: the user object of a supervised actor may be destroyed and
+// re-created in the same cell (a restart) while the mailbox stays open, so
+// refs stay valid. Between two incarnations the cell is "absent": it holds
+// no object, queues messages, and is never scheduled by senders (its inbox
+// is left in the awake state); the right to run it again (the "token")
+// belongs to whoever holds the child event the cell sent to its supervisor.
+//
 // Mailbox: an intrusive LIFO stack of message nodes whose head word also
 // encodes the actor's scheduling state (empty-and-idle, closed). A send is a
 // single CAS; the sender that pushes onto an idle actor schedules it. The
 // actor takes the whole stack at once and reverses it into a private FIFO,
 // so per-sender order is preserved. Only the thread running the actor pops.
+// A bounded mailbox (spawn option) keeps its messages in a locked FIFO
+// instead (src/internal/mailbox.hpp) and uses the head word for the
+// scheduling state only; the unbounded path pays one predictable branch.
 //
 // Memory ordering: push is an acq_rel CAS, take_all an acquire exchange, so
 // a message's payload is visible to the handler; CASes form one release
@@ -24,6 +34,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <typeinfo>
 
 #include "troupe/actors/detail/alloc.hpp"
 #include "troupe/actors/detail/job.hpp"
@@ -36,9 +47,9 @@ class system;
 
 /// What happened to a sent message.
 enum class send_result : unsigned char {
-  ok,    ///< enqueued
+  ok,    ///< enqueued (or, from a coroutine, queued behind a full bounded mailbox: see send_outcome)
   dead,  ///< the actor had terminated; counted as a dead letter
-  full,  ///< a bounded mailbox refused it
+  full,  ///< a bounded mailbox refused it (fail / drop_newest policy, or block where waiting is not allowed)
 };
 
 }  // namespace troupe
@@ -46,11 +57,20 @@ enum class send_result : unsigned char {
 namespace troupe::detail {
 
 class cell;
+struct cell_ext;
 
 /// A mailbox entry. Kind distinguishes runtime control messages from user ones.
 class message {
  public:
-  enum class kind : unsigned char { user, stop, kill, shutdown };
+  enum class kind : unsigned char {
+    user,      ///< a handler call (send, ask, closure, coroutine resume)
+    notice,    ///< runtime notice run like a handler (down, exit_msg, supervisor events):
+               ///< never a dead letter, never counted against a bounded capacity
+    stop,      ///< graceful stop: handled in mailbox order
+    kill,      ///< wake-up for a kill request (the cell's kill flag decides)
+    shutdown,  ///< graceful stop on behalf of system shutdown
+    nudge,     ///< wake-up only (a supervisor's suspend request)
+  };
 
   message* next = nullptr;
   kind type = kind::user;
@@ -82,6 +102,11 @@ class message {
   virtual void run(cell& c);
   /// The message will never run (the actor is dead); asks fail their future.
   virtual void reject(const exit_reason& why, const char* actor_type) noexcept;
+  /// A bounded mailbox discarded the message (`why` names the policy); asks
+  /// fail their future with errc::mailbox_full.
+  virtual void discard(const char* actor_type, const char* why) noexcept;
+  /// The message's type, for traces and dead-letter logs.
+  [[nodiscard]] virtual const char* type_name() const noexcept;
 };
 
 class inbox {
@@ -121,6 +146,14 @@ class inbox {
                                          std::memory_order_relaxed);
   }
 
+  /// Bounded mailboxes (no nodes here): marks an idle reader awake; true if
+  /// this call did, and the caller must then schedule the reader. @threadsafe
+  bool wake() noexcept {
+    message* expected = blocked_tag();
+    return head_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed);
+  }
+
   /// Closes the inbox; returns what was queued (newest first). Reader only.
   message* close() noexcept {
     message* h = head_.exchange(closed_tag(), std::memory_order_acquire);
@@ -138,6 +171,44 @@ class inbox {
   std::atomic<message*> head_;
 };
 
+/// How a bounded send may wait for room (see troupe/actors/mailbox.hpp).
+enum class send_wait : unsigned char {
+  never,  ///< refuse with send_result::full (pool threads, timers, try_send)
+  defer,  ///< as never, but not counted: a coroutine may co_await the send to wait
+  block,  ///< block this (plain) thread until there is room or the actor dies
+  park,   ///< queue the node behind the full mailbox (asks from coroutines, send_async)
+};
+
+/// A callable that makes the message node, called only once the message is
+/// admitted (so a refused message is left untouched with its sender).
+struct node_maker {
+  void* arg;
+  message* (*fn)(void* arg);
+  message* operator()() const { return fn(arg); }
+};
+
+/// Invoked once when a parked send is admitted (ok) or its actor died (dead).
+class park_callback {
+ public:
+  virtual void done(send_result r) noexcept = 0;
+
+ protected:
+  ~park_callback() = default;
+};
+
+/// Makes A's notice node for an exit signal (link or supervisor shutdown
+/// request); defined in troupe/actors/detail/notice.hpp.
+template <class A>
+message* make_exit_node() noexcept;
+
+/// Supervisor hook: a type for which this is true intercepts graceful stop
+/// requests (specialized in troupe/actors/supervisor.hpp).
+template <class A>
+struct stop_interceptor {
+  static constexpr bool value = false;
+  static bool intercept(A& /*unused*/, bool /*shutdown*/) { return false; }
+};
+
 /// Per-actor runtime state; the user's actor object lives right after it in
 /// the same allocation (see box<A>).
 class cell : public job {
@@ -151,9 +222,21 @@ class cell : public job {
   }
 
   /// Enqueues `m` (taking ownership). On a dead actor, `m` is rejected and
-  /// counted as a dead letter.
+  /// counted as a dead letter. A bounded mailbox takes it regardless of its
+  /// capacity (runtime messages must not be lost); senders of user messages
+  /// use bounded_send().
   /// @threadsafe
   send_result enqueue(message* m) noexcept;
+
+  /// True if the mailbox is bounded (fixed at spawn).
+  [[nodiscard]] bool bounded() const noexcept { return bounded_; }
+  /// Bounded mailboxes: admits a user message by the mailbox's policy,
+  /// calling `make` only once it is admitted. `cb` (wait == park only) is
+  /// told when a parked node is admitted. Throws what `make` throws.
+  /// @threadsafe
+  send_result bounded_send(node_maker make, send_wait wait, park_callback* cb = nullptr);
+  /// True for a bounded mailbox with overflow::block (fixed at spawn).
+  [[nodiscard]] bool blocks_when_full() const noexcept;
 
   /// Graceful stop: messages sent before it are processed first.
   /// @threadsafe
@@ -165,7 +248,9 @@ class cell : public job {
   /// @threadsafe
   void request_shutdown_stop() noexcept;
   /// Stop after the current message. Only the actor itself may call this.
-  void stop_self() noexcept { stop_self_ = true; }
+  void stop_self() noexcept { stop_mode_ = stop_normal; }
+  /// Stop after the current message with `why`. Only the actor itself.
+  void exit_self(exit_reason why) noexcept;
 
   void run_job() noexcept final;
 
@@ -179,14 +264,50 @@ class cell : public job {
   void detach_core() noexcept { core_ = nullptr; }
   [[nodiscard]] bool terminated() const noexcept { return inbox_.closed(); }
   [[nodiscard]] virtual const char* type_name() const noexcept = 0;
+  /// The dynamic type of the actor object (A of box<A>).
+  [[nodiscard]] virtual const std::type_info& type() const noexcept = 0;
+  /// A new exit-signal node for this actor type (null when out of memory).
+  [[nodiscard]] virtual message* make_exit_node() const noexcept = 0;
 
-  // Used by the system only.
-  void set_detached_runner(void* r) noexcept { runner_ = r; }
-  [[nodiscard]] void* runner() const noexcept { return runner_; }
-  cell* reg_prev = nullptr;  // registry links, guarded by the registry shard's mutex
-  cell* reg_next = nullptr;
-  std::uint32_t shard = 0;   // registry shard, fixed at spawn
-  bool detached = false;     // runs on its own thread, fixed before start
+  // ---- extension block (monitors, links, bounded mailbox, supervision) ----
+  /// The extension block, or null if none was ever needed. @threadsafe
+  [[nodiscard]] cell_ext* ext() const noexcept {
+    return reinterpret_cast<cell_ext*>(ext_.load(std::memory_order_acquire) & ~kSealed);
+  }
+  /// The extension block, created if needed; null if the cell terminated
+  /// without one (nothing can attach to it any more). Throws std::bad_alloc.
+  /// @threadsafe
+  cell_ext* ensure_ext();
+  /// Installs `e` before the cell is activated (spawn only).
+  void set_ext(cell_ext* e) noexcept { ext_.store(reinterpret_cast<std::uintptr_t>(e), std::memory_order_release); }
+  /// True if this actor traps exit signals (actor thread only).
+  [[nodiscard]] bool trapping_exits() const noexcept;
+
+  // ---- supervision (troupe/actors/supervisor.hpp) --------------------------
+  /// A supervised child leaves its current incarnation after the handler in
+  /// progress and reports to its supervisor. @threadsafe
+  void request_suspend() noexcept;
+  /// Token holder only: constructs a new incarnation and runs it; once its
+  /// on_start succeeded the cell sends `started` (taking ownership) to its
+  /// supervisor.
+  void resume_start(message* started = nullptr) noexcept;
+  /// Token holder only: terminates the absent cell for good with `why`.
+  void resume_terminate(exit_reason why) noexcept;
+  /// True while the user object exists (actor thread or token holder).
+  [[nodiscard]] bool alive() const noexcept { return alive_; }
+  /// How many incarnations of this actor have ended (0 unless it was
+  /// restarted by a supervisor). Work tied to one incarnation (a suspended
+  /// coroutine handler) compares it to know that its object is gone.
+  /// Actor thread only.
+  [[nodiscard]] std::uint64_t incarnation() const noexcept;
+
+  // Used by the system only (the fields are at the end, for the layout).
+  /// Makes schedule_self() take the slow path (detached, or a test_system).
+  void set_special_schedule() noexcept { special_sched_ = true; }
+  /// Marks the user object as not constructed yet (supervised child cells).
+  void set_absent() noexcept { alive_ = false; }
+  /// Sets a bounded mailbox (spawn only; the extension block holds it).
+  void set_bounded() noexcept { bounded_ = true; }
 
   /// Called by the system after a successful spawn: registers and schedules.
   void activate(bool schedule_now) noexcept;
@@ -194,41 +315,74 @@ class cell : public job {
   void abort_spawn() noexcept;
 
  protected:
-  cell(system_core& core, std::uint64_t id, bool start_scheduled) noexcept;
+  /// `start_awake`: the inbox starts awake (the spawner schedules the cell
+  /// or, for a supervised child, holds its token).
+  cell(system_core& core, std::uint64_t id, bool needs_start_hook, bool start_awake) noexcept;
   virtual ~cell();
 
   virtual void start_hook() = 0;            // A::on_start()
   virtual void stop_hook() = 0;             // A::on_stop()
   virtual void destroy_object() noexcept = 0;  // A::~A()
   virtual void free_memory() noexcept = 0;     // delete the box
+  /// Supervisors: consumes a graceful stop request (true) to stop their
+  /// children first.
+  virtual bool intercept_stop(bool shutdown) = 0;
 
  private:
+  static constexpr std::uintptr_t kSealed = 1;
+  static constexpr std::uint8_t kKill = 1;
+  static constexpr std::uint8_t kSuspend = 2;
+  static constexpr std::uint8_t stop_none = 0;
+  static constexpr std::uint8_t stop_normal = 1;
+  static constexpr std::uint8_t stop_reason = 2;  // the reason is in the extension block
+
+  bool begin_incarnation() noexcept;
+  void finish(exit_reason why) noexcept;
+  void end_incarnation(exit_reason why) noexcept;
   void terminate(exit_reason why) noexcept;
+  void failed(message* m) noexcept;
+  void on_control() noexcept;
+  void idle_bounded() noexcept;
   void free_cell() noexcept;
   void schedule_self(bool fair) noexcept;
+  void schedule_special(bool fair) noexcept;
   bool fill_cache() noexcept;
   std::uint64_t reject_chain(message* m, const exit_reason& why) noexcept;
   void push_control(message::kind k) noexcept;
+  void resume(bool start, exit_reason why, message* started) noexcept;
 
   std::atomic<std::uint32_t> refs_{2};  // the spawner's ref and the self ref
-  std::atomic<bool> kill_requested_{false};
-  bool started_ = false;         // actor thread only
-  bool stop_self_ = false;       // actor thread only
-  bool needs_start_hook_;        // fixed at spawn
+  std::atomic<std::uint8_t> ctl_{0};    // kKill | kSuspend, checked at message boundaries
+  bool started_ = false;                // actor thread only
+  std::uint8_t stop_mode_ = stop_none;  // actor thread only
+  bool needs_start_hook_;               // fixed at spawn
   inbox inbox_;
-  message* cache_ = nullptr;     // FIFO of taken messages; actor thread only
+  message* cache_ = nullptr;            // FIFO of taken messages; actor thread only
   system_core* core_;
-  void* runner_ = nullptr;
+  std::atomic<std::uintptr_t> ext_{0};  // cell_ext* | kSealed (set when the cell terminates)
   std::atomic<const exit_reason*> exit_{nullptr};  // set once, before the inbox closes
   std::uint64_t id_;
+
+ public:
+  cell* reg_prev = nullptr;  // registry links, guarded by the registry shard's mutex
+  cell* reg_next = nullptr;
+  std::uint32_t shard = 0;   // registry shard, fixed at spawn
+  bool detached = false;     // runs on its own thread, fixed before start
+
+ private:
+  bool bounded_ = false;        // fixed at spawn
+  bool alive_ = true;           // the user object exists; actor thread (or token holder)
+  bool special_sched_ = false;  // fixed at spawn
 };
 
 /// The actor object `A` stored in the same allocation as its cell.
 template <class A>
 class box final : public cell {
  public:
-  box(system_core& core, std::uint64_t id, bool start_scheduled) noexcept
-      : cell(core, id, start_scheduled) {}
+  box(system_core& core, std::uint64_t id, bool needs_start_hook, bool start_awake) noexcept
+      : cell(core, id, needs_start_hook, start_awake) {}
+  box(system_core& core, std::uint64_t id, bool needs_start_hook) noexcept
+      : cell(core, id, needs_start_hook, needs_start_hook) {}
 
   A& object() noexcept { return *std::launder(reinterpret_cast<A*>(storage_)); }
   void* storage() noexcept { return storage_; }
@@ -237,12 +391,21 @@ class box final : public cell {
     static const std::string name = detail::type_name<A>();
     return name.c_str();
   }
+  const std::type_info& type() const noexcept override { return typeid(A); }
+  message* make_exit_node() const noexcept override { return detail::make_exit_node<A>(); }
 
  private:
   void start_hook() override { object().on_start(); }
   void stop_hook() override { object().on_stop(); }
   void destroy_object() noexcept override { object().~A(); }
   void free_memory() noexcept override { delete this; }
+  bool intercept_stop(bool shutdown) override {
+    if constexpr (stop_interceptor<A>::value) {
+      return stop_interceptor<A>::intercept(object(), shutdown);
+    } else {
+      return false;
+    }
+  }
 
   alignas(A) std::byte storage_[sizeof(A)];
 };

@@ -16,9 +16,20 @@ namespace troupe {
 template <class A, class M>
 concept handles = requires(A& a, M&& m) { a.on(std::forward<M>(m)); };
 
-/// The (decayed) return type of A's handler for M: what ask() yields.
+namespace detail {
+/// What ask() yields for a handler returning `R`: R itself. troupe/actors/task.hpp
+/// specializes it so that a coroutine handler returning task<T> yields T.
+template <class R>
+struct ask_result {
+  using type = R;
+};
+}  // namespace detail
+
+/// The (decayed) return type of A's handler for M: what ask() yields
+/// (T for a coroutine handler returning troupe::task<T>).
 template <class A, class M>
-using handler_result_t = std::decay_t<decltype(std::declval<A&>().on(std::declval<M>()))>;
+using handler_result_t = typename detail::ask_result<
+    std::decay_t<decltype(std::declval<A&>().on(std::declval<M>()))>>::type;
 
 }  // namespace troupe
 
@@ -30,6 +41,19 @@ A& object_of(cell& c) noexcept {
 }
 
 std::string ask_failed_text(const char* actor_type);  // "ask <type>: handler threw <ex>"
+/// "ask <type>: message dropped: <why>" (a bounded mailbox discarded it).
+std::string ask_dropped_text(const char* actor_type, const char* why);
+
+/// The demangled name of M, computed once (for traces and dead-letter logs).
+template <class M>
+const char* message_type_name() noexcept {
+  try {
+    static const std::string name = detail::type_name<M>();
+    return name.c_str();
+  } catch (...) {
+    return "(message)";
+  }
+}
 
 template <class A, class M>
 class send_node final : public message {
@@ -37,6 +61,7 @@ class send_node final : public message {
   template <class... X>
   explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
   void run(cell& c) override { object_of<A>(c).on(std::move(msg_)); }
+  [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }
 
  private:
   M msg_;
@@ -70,16 +95,27 @@ class ask_node final : public message {
     }
   }
 
+  void discard(const char* actor_type, const char* why) noexcept override {
+    try {
+      promise_.set_error(errc::mailbox_full, ask_dropped_text(actor_type, why));
+    } catch (...) {  // allocation failure: the promise's destructor breaks it instead
+    }
+  }
+
+  [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }
+
  private:
   M msg_;
   promise<R> promise_;
 };
 
-/// Runs `f(A&)` inside the actor, as a message.
+/// Runs `f(A&)` inside the actor, as a message: a user message by default;
+/// kind::notice for the runtime's own continuations (when_ready), which a
+/// bounded mailbox neither counts nor evicts.
 template <class A, class F>
 class closure_node final : public message {
  public:
-  explicit closure_node(F f) : f_(std::move(f)) {}
+  explicit closure_node(F f, kind k = kind::user) : message(k), f_(std::move(f)) {}
   void run(cell& c) override { f_(object_of<A>(c)); }
 
  private:

@@ -1,0 +1,84 @@
+#pragma once
+// A bounded mailbox: a FIFO of message nodes under a mutex, with a capacity
+// in user messages and an overflow policy (troupe/actors/mailbox.hpp).
+//
+// The cell's inbox word keeps the scheduling state only (no nodes go
+// there): a sender appends under `mu`, then, after unlocking, wakes the
+// actor if it was idle (inbox::wake(), a CAS from idle to awake; the
+// winner schedules). The actor goes idle only while holding `mu` and
+// seeing the FIFO empty, so a sender either finds its message taken or
+// finds the actor idle and wakes it: no lost wake-up.
+//
+// Senders waiting for room (overflow::block) queue in `waiting_`, first come
+// first served: a blocked thread waits on `room_` for its slot to be
+// granted (reserved for it: `size_` counts it), a parked node (a coroutine's
+// send, a coroutine's ask) is moved into the FIFO when its turn comes and
+// its callback runs after the lock is released. While anyone waits, new
+// senders queue behind them. Closing (actor termination) wakes every
+// waiter: blocked threads return `dead`, parked nodes are rejected.
+
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+
+#include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/mailbox.hpp"
+
+namespace troupe::detail {
+
+/// A sender waiting for room.
+struct room_waiter {
+  room_waiter* next = nullptr;
+  message* node = nullptr;         // parked: the node to queue when admitted
+  park_callback* cb = nullptr;     // parked: told the outcome (may be null)
+  bool thread = false;             // a blocked thread (lives on its stack)
+  bool granted = false;            // thread: a slot is reserved for it
+  bool closed = false;             // thread: the actor terminated
+};
+
+class bounded_mailbox {
+ public:
+  bounded_mailbox(std::size_t capacity, overflow policy) noexcept
+      : capacity_(capacity), policy_(policy) {}
+  bounded_mailbox(const bounded_mailbox&) = delete;
+  bounded_mailbox& operator=(const bounded_mailbox&) = delete;
+  ~bounded_mailbox();
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] overflow policy() const noexcept { return policy_; }
+
+  std::mutex mu;
+  std::condition_variable room;  // blocked threads wait here, guarded by mu
+
+  // All guarded by mu.
+  /// Appends `m` (a user message counts against the capacity).
+  void append(message* m, bool reserved = false) noexcept;
+  /// Takes the oldest message (null if none) and admits waiters into the
+  /// room it frees; parked waiters admitted are chained into `admitted`.
+  message* pop(room_waiter*& admitted, bool& notify) noexcept;
+  /// Removes the oldest user message (drop_oldest), or null.
+  message* evict_oldest() noexcept;
+  /// True if a new sender must wait or overflow.
+  [[nodiscard]] bool full() const noexcept { return waiting_ != nullptr || size_ >= capacity_; }
+  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+  void add_waiter(room_waiter* w) noexcept;
+  /// Gives up a slot reserved for a blocked thread that could not use it.
+  void unreserve(room_waiter*& admitted, bool& notify) noexcept;
+  /// Closes; returns the queued messages (oldest first) and the parked
+  /// waiters (chained); blocked threads are marked closed.
+  message* close(room_waiter*& parked) noexcept;
+  bool closed = false;
+
+ private:
+  void admit(room_waiter*& admitted, bool& notify) noexcept;
+
+  const std::size_t capacity_;
+  const overflow policy_;
+  message* head_ = nullptr;         // FIFO, oldest first
+  message* tail_ = nullptr;
+  std::size_t size_ = 0;            // user messages queued + slots reserved for waiters
+  room_waiter* waiting_ = nullptr;  // FIFO of senders waiting for room
+  room_waiter* waiting_tail_ = nullptr;
+};
+
+}  // namespace troupe::detail

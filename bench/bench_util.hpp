@@ -29,6 +29,41 @@ inline long arg(int argc, char** argv, int i, long def) {
   return v;
 }
 
+/// Non-negative integer argument `i` (a channel capacity: 0 is a
+/// rendezvous), or `def` when absent.
+inline long cap_arg(int argc, char** argv, int i, long def) {
+  if (argc <= i) return def;
+  char* end = nullptr;
+  const long v = std::strtol(argv[i], &end, 10);
+  if (end == argv[i] || *end != '\0' || v < 0) {
+    std::fprintf(stderr, "%s: CAP must be a non-negative integer, got '%s'\n", argv[0], argv[i]);
+    std::exit(2);
+  }
+  return v;
+}
+
+/// The channel benchmarks' flavours: removes --thread, --coro or --both
+/// from argv (BENCH_FLAVOUR gives the default) and returns the flavours to
+/// run, "thread" (OS threads, blocking calls) and/or "coro" (tasks).
+inline std::vector<std::string> flavours(int& argc, char** argv) {
+  std::string f;
+  if (const char* e = std::getenv("BENCH_FLAVOUR")) f = e;  // NOLINT(concurrency-mt-unsafe)
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]).rfind("--", 0) == 0) {
+      f = argv[i] + 2;
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  if (f == "both") return {"thread", "coro"};
+  if (f == "coro") return {"coro"};
+  if (f.empty() || f == "thread") return {"thread"};
+  std::fprintf(stderr, "unknown flavour '%s' (thread, coro or both)\n", f.c_str());
+  std::exit(2);
+}
+
 /// Worker threads from BENCH_THREADS (default 2).
 inline unsigned threads() {
   const char* e = std::getenv("BENCH_THREADS");  // NOLINT(concurrency-mt-unsafe)

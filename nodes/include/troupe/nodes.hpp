@@ -1,0 +1,9 @@
+#pragma once
+/// The nodes side of troupe: the wire format that the process backend and
+/// network nodes share, and the process backend (isolated actors in child
+/// processes, the process pool).
+
+#include "troupe/nodes/isolated.hpp"
+#include "troupe/nodes/process.hpp"
+#include "troupe/nodes/process_pool.hpp"
+#include "troupe/nodes/wire.hpp"

@@ -1,0 +1,158 @@
+#pragma once
+// One framed connection over a Unix-domain stream socket, served by the
+// process's asio I/O thread: handshake first, SO_PEERCRED check, frames in
+// (decoded in place, dispatched on the I/O thread), frames out (coalesced in
+// one frame_encoder under a mutex, written by one async_write at a time),
+// heartbeats and the missed-heartbeat timeout. Any bad byte, a failed
+// handshake, EOF, a socket error or a missed heartbeat closes the link once
+// with a logged reason.
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "troupe/nodes/frame.hpp"
+#include "troupe/nodes/handshake.hpp"
+#include "troupe/nodes/process.hpp"
+
+namespace troupe::nodes::detail {
+
+/// The process's I/O thread (created on first use, joined at exit).
+class io_runtime {
+ public:
+  static io_runtime& get();
+  asio::io_context& context() noexcept { return ctx_; }
+  [[nodiscard]] bool on_io_thread() const noexcept {
+    return std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
+  }
+  /// Runs fn on the I/O thread and waits for it (runs it here if already there).
+  void run_sync(const std::function<void()>& fn);
+
+  io_runtime();
+  ~io_runtime();
+  io_runtime(const io_runtime&) = delete;
+  io_runtime& operator=(const io_runtime&) = delete;
+
+ private:
+  asio::io_context ctx_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::atomic<std::thread::id> thread_id_{};
+  std::thread thread_;
+};
+
+struct link_config {
+  wire::peer_role my_role = wire::peer_role::parent;
+  wire::peer_role peer_role = wire::peer_role::child;
+  int expected_pid = 0;  ///< 0: any
+  std::string name;
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds heartbeat_timeout{600};
+  std::chrono::milliseconds startup_timeout{10000};
+  std::size_t send_queue_bytes = std::size_t{64} << 20;
+  std::size_t max_frame = wire::default_max_frame;
+  std::uint16_t version = wire::protocol_version;  ///< for tests of a mismatch
+};
+
+class peer_link : public std::enable_shared_from_this<peer_link> {
+ public:
+  /// (kind, payload after the kind byte): I/O thread.
+  using frame_handler = std::function<void(frame_kind, std::span<const std::byte>)>;
+  /// (reason, clean): I/O thread, once. clean = EOF after a handshake.
+  using close_handler = std::function<void(const std::string&, bool)>;
+
+  /// Takes ownership of `fd`.
+  peer_link(asio::io_context& ctx, int fd, link_config cfg);
+  ~peer_link();
+  peer_link(const peer_link&) = delete;
+  peer_link& operator=(const peer_link&) = delete;
+
+  /// Starts reading, heartbeats and the handshake. Call once.
+  void start(frame_handler on_frame, close_handler on_close);
+
+  /// Queues a frame [kind][payload written by fn]. @threadsafe.
+  /// force: ignore the queue bound (replies, control frames).
+  template <class Fn>
+  send_result post(frame_kind kind, Fn&& fn, bool force = false) {
+    std::unique_lock lk(mu_);
+    if (!wait_for_room(lk, force)) return closed_ ? send_result::dead : send_result::full;
+    enc_.add([&](wire::writer& w) {
+      w.byte(static_cast<std::uint8_t>(kind));
+      fn(w);
+    });
+    // Asks and replies wait for an answer: written from this thread when
+    // no write is in flight (two thread hops fewer). Sends are left to the
+    // I/O thread, so a burst of them coalesces into large writes.
+    const bool urgent = kind == frame_kind::ask || kind == frame_kind::reply_ok ||
+                        kind == frame_kind::reply_err;
+    if (urgent && write_now(lk)) return send_result::ok;
+    kick(lk);
+    return send_result::ok;
+  }
+  send_result post(frame_kind kind, bool force = true) {
+    return post(kind, [](wire::writer&) {}, force);
+  }
+
+  /// Closes the link with `why` (logged) from any thread.
+  void close(std::string why);
+  /// Closes the link once everything queued is written. @threadsafe
+  void close_after_flush();
+  [[nodiscard]] bool closed() const;
+  [[nodiscard]] bool handshaken() const noexcept { return handshaken_.load(std::memory_order_acquire); }
+  [[nodiscard]] const wire::handshake& peer_hello() const noexcept { return peer_hello_; }
+
+ private:
+  bool wait_for_room(std::unique_lock<std::mutex>& lk, bool force);
+  void kick(std::unique_lock<std::mutex>& lk);
+  /// Writes what is queued from the calling thread (non-blocking) if no
+  /// write is in flight; hands a remainder to the I/O thread. True if it
+  /// took care of the queue. Caller holds mu_.
+  bool write_now(std::unique_lock<std::mutex>& lk);
+  void do_write();
+  void write_inflight();  // I/O thread: async_write of inflight_ from inflight_off_
+  void do_read();
+  void on_payload(std::span<const std::byte> payload);
+  void arm_heartbeat();
+  void fail(const std::string& why, bool clean);  // I/O thread
+
+  asio::io_context& ctx_;
+  asio::local::stream_protocol::socket sock_;
+  asio::steady_timer timer_;
+  link_config cfg_;
+  wire::frame_decoder dec_;
+  frame_handler on_frame_;
+  close_handler on_close_;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::chrono::steady_clock::time_point start_time_;
+  wire::handshake peer_hello_;
+  std::atomic<bool> handshaken_{false};
+  bool failed_ = false;  // I/O thread
+
+  mutable std::mutex mu_;
+  std::condition_variable room_;
+  wire::frame_encoder enc_;
+  std::vector<std::byte> inflight_;
+  std::size_t inflight_off_ = 0;  // bytes of inflight_ already written directly
+  bool started_ = false;          // start() ran (guarded by mu_)
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_flush_ = false;
+};
+
+/// The close reason of close_after_flush().
+inline constexpr std::string_view closed_by_us = "closed by this side";
+
+/// "SIGSEGV" for 11.
+std::string signal_name(int sig);
+
+}  // namespace troupe::nodes::detail

@@ -1,0 +1,272 @@
+// Isolated actors: send/ask across the process boundary, down reasons and
+// failed asks when the child crashes, exits, throws, hangs or stops, no
+// orphans when the parent is SIGKILLed, the version check of the handshake.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "peer_link.hpp"
+#include "process_fixtures.hpp"
+
+extern char** environ;  // NOLINT
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Monitors an address and hands its down reason to the test thread.
+class watcher : public troupe::actor<watcher> {
+ public:
+  explicit watcher(troupe::promise<troupe::exit_reason> p) : p_(std::move(p)) {}
+  void on(troupe::actor_addr a) { monitor(a); }
+  void on(troupe::down d) { p_.set_value(d.reason); }
+
+ private:
+  troupe::promise<troupe::exit_reason> p_;
+};
+
+troupe::future<troupe::exit_reason> watch(troupe::system& sys, const troupe::actor_addr& a) {
+  troupe::promise<troupe::exit_reason> p;
+  auto f = p.get_future();
+  sys.spawn<watcher>(std::move(p)).send(a);
+  return f;
+}
+
+std::string ask_error(troupe::future<int>& f) {
+  try {
+    (void)f.get(5s);
+    return "no error";
+  } catch (const troupe::error& e) {
+    return std::string(e.what()) + " [" + std::to_string(static_cast<int>(e.value())) + "]";
+  }
+}
+
+}  // namespace
+
+TEST_CASE("isolated actor runs in a child and answers send and ask", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn<pt::Counter>(sys, troupe::isolated);
+  REQUIRE(c.pid() != ::getpid());
+  for (int i = 0; i < 1000; ++i) REQUIRE(c.send(pt::Inc{2}) == troupe::send_result::ok);
+  CHECK(c.ask(pt::Get{}).get(10s) == 2000);
+  const std::string echo = c.ask(pt::Echo{"hi"}).get(10s);
+  CHECK(echo == "hi from " + std::to_string(c.pid()));
+  CHECK_FALSE(c.terminated());
+}
+
+TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[nodes][process]") {
+  troupe::system sys;
+  struct expectation {
+    pt::crash_kind how;
+    const char* text;
+  };
+  const expectation cases[] = {
+      {pt::crash_kind::segv, "killed by signal 11 (SIGSEGV)"},
+      {pt::crash_kind::abort, "killed by signal 6 (SIGABRT)"},
+      {pt::crash_kind::exit3, "exited with status 3"},
+  };
+  for (const auto& ex : cases) {
+    auto c = troupe::spawn_isolated<pt::Counter>(sys);
+    auto down = watch(sys, c.addr());
+    auto before = c.ask(pt::Get{});
+    REQUIRE(before.get(10s) == 0);
+    c.send(pt::Crash{ex.how});
+    auto after = c.ask(pt::Get{});  // queued behind the crash: never answered
+    const std::string err = ask_error(after);
+    INFO(err);
+    CHECK(err.find("peer lost") != std::string::npos);
+    CHECK(err.find(ex.text) != std::string::npos);
+    CHECK(err.find("[5]") != std::string::npos);  // errc::peer_lost
+    const troupe::exit_reason why = down.get(5s);
+    INFO(why.to_string());
+    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+    CHECK(why.to_string().find("peer lost: child " + std::to_string(c.pid()) + " " + ex.text) == 0);
+    CHECK(c.terminated());
+    // After the loss, asks fail at once and sends are dead letters.
+    auto late = c.ask(pt::Get{});
+    CHECK(ask_error(late).find("peer lost") != std::string::npos);
+    CHECK(c.send(pt::Inc{1}) == troupe::send_result::dead);
+  }
+}
+
+TEST_CASE("an exception in an isolated handler fails the ask and ends the child", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys);
+  auto down = watch(sys, c.addr());
+  auto f = c.ask(pt::Crash{pt::crash_kind::throw_error});
+  try {
+    f.get(10s);
+    FAIL("no error");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::handler_threw);
+  }
+  const troupe::exit_reason why = down.get(5s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::exception);
+  CHECK(why.what.find("boom") != std::string::npos);
+}
+
+TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys);
+  auto down = watch(sys, c.addr());
+  for (int i = 0; i < 100; ++i) c.send(pt::Inc{1});
+  auto n = c.ask(pt::Get{});
+  c.stop();
+  CHECK(n.get(10s) == 100);
+  CHECK(c.wait(10s));
+  const troupe::exit_reason why = down.get(5s);
+  CHECK(why.code == troupe::exit_reason::kind::normal);
+}
+
+TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  auto down = watch(sys, c.addr());
+  REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
+  auto pending = c.ask(pt::Get{});
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(c.pid(), SIGSTOP);
+  REQUIRE(c.wait(5s));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < 1000ms);
+  const troupe::exit_reason why = down.get(5s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+  CHECK(why.what.find("missed heartbeats") != std::string::npos);
+  CHECK(why.what.find("SIGKILL") != std::string::npos);
+  // pending either got its answer before the stop or failed: never hangs.
+  try {
+    (void)pending.get(1s);
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::peer_lost);
+  }
+  // The old incarnation was killed (not taken back): SIGCONT finds no process.
+  CHECK(::kill(c.pid(), SIGCONT) == -1);
+}
+
+TEST_CASE("a child over its CPU limit is killed and reported", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.limit_cpu_seconds = 1;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  auto down = watch(sys, c.addr());
+  c.send(pt::Crash{pt::crash_kind::spin});
+  REQUIRE(c.wait(20s));
+  const troupe::exit_reason why = down.get(5s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+  CHECK(why.what.find("SIGXCPU") != std::string::npos);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PT_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PT_SANITIZED 1
+#endif
+// The sanitizers reserve terabytes of address space: no RLIMIT_AS under them.
+#ifndef PT_SANITIZED
+TEST_CASE("a child over its address-space limit fails and is reported", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.limit_address_space = std::uint64_t{1} << 30;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  auto down = watch(sys, c.addr());
+  auto f = c.ask(pt::Crash{pt::crash_kind::alloc});
+  try {
+    f.get(10s);
+    FAIL("no error");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::handler_threw);
+  }
+  const troupe::exit_reason why = down.get(5s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::exception);
+  CHECK(why.what.find("bad_alloc") != std::string::npos);
+}
+#endif
+
+TEST_CASE("children exit within a second when the parent is SIGKILLed", "[nodes][process]") {
+  // Orphans are re-parented to this process, so it can reap and time them.
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  const int wfd = ::fcntl(p[1], F_DUPFD, 10);  // inherited (no CLOEXEC)
+  std::string fd_arg = std::to_string(wfd);
+  std::string self = "/proc/self/exe";
+  std::string mode = "--orphan-parent";
+  char* argv[] = {self.data(), mode.data(), fd_arg.data(), nullptr};
+  pid_t parent = 0;
+  REQUIRE(::posix_spawn(&parent, "/proc/self/exe", nullptr, nullptr, argv, environ) == 0);
+  ::close(wfd);
+  ::close(p[1]);
+  std::string line;
+  char ch = 0;
+  while (::read(p[0], &ch, 1) == 1 && ch != '\n') line += ch;
+  ::close(p[0]);
+  REQUIRE_FALSE(line.empty());
+  const pid_t child = std::stoi(line);
+  ::kill(parent, SIGKILL);
+  int st = 0;
+  REQUIRE(::waitpid(parent, &st, 0) == parent);
+  const auto t0 = std::chrono::steady_clock::now();
+  bool gone = false;
+  while (std::chrono::steady_clock::now() - t0 < 1s) {
+    if (::waitpid(child, &st, WNOHANG) == child) {
+      gone = true;
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  if (!gone) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &st, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  CHECK(gone);
+}
+
+TEST_CASE("a handshake of another protocol version is refused", "[nodes][process]") {
+  using namespace troupe::nodes::detail;
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  auto& ctx = io_runtime::get().context();
+  link_config a;
+  a.my_role = troupe::wire::peer_role::parent;
+  a.peer_role = troupe::wire::peer_role::child;
+  a.version = 2;
+  a.name = "v2";
+  link_config b;
+  b.my_role = troupe::wire::peer_role::child;
+  b.peer_role = troupe::wire::peer_role::parent;
+  b.name = "v1";
+  auto la = std::make_shared<peer_link>(ctx, sv[0], a);
+  auto lb = std::make_shared<peer_link>(ctx, sv[1], b);
+  std::promise<std::string> why_b;
+  la->start([](frame_kind, std::span<const std::byte>) {}, [](const std::string&, bool) {});
+  lb->start([](frame_kind, std::span<const std::byte>) {},
+            [&](const std::string& why, bool) { why_b.set_value(why); });
+  auto f = why_b.get_future();
+  REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  const std::string why = f.get();
+  INFO(why);
+  CHECK(why.find("handshake refused") != std::string::npos);
+  CHECK(why.find("peer speaks protocol version 2, this build speaks 1") != std::string::npos);
+  la->close("test over");
+}

@@ -1,0 +1,118 @@
+// process_pool: apply, apply_async, map, exceptions from workers, a worker
+// killed mid-task.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "process_fixtures.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("process_pool apply and apply_async run in worker processes", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 2);
+  CHECK(pool.apply(pt::add, 3, 4) == 7);
+  auto r = pool.apply_async(pt::add, 20, 22);
+  CHECK(r.get(10s) == 42);
+  auto pid = pool.apply_async(pt::my_pid, 0);
+  CHECK(pid.wait(10s));
+  CHECK(pid.ready());
+  CHECK(pid.successful());
+  CHECK(pid.get() != ::getpid());
+}
+
+TEST_CASE("process_pool map keeps the order with any chunk size", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 2);
+  std::vector<long> in(1000);
+  std::iota(in.begin(), in.end(), 0L);
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+    const std::vector<long> out = pool.map(pt::square, in, chunk);
+    REQUIRE(out.size() == in.size());
+    bool all = true;
+    for (std::size_t i = 0; i < in.size(); ++i) all = all && out[i] == in[i] * in[i];
+    CHECK(all);
+  }
+}
+
+TEST_CASE("process_pool imap streams the results in order", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 2);
+  std::vector<long> in(500);
+  std::iota(in.begin(), in.end(), 0L);
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{16}, std::size_t{0}}) {
+    std::vector<long> out;
+    for (long v : pool.imap(pt::square, in, chunk)) out.push_back(v);
+    REQUIRE(out.size() == in.size());
+    bool all = true;
+    for (std::size_t i = 0; i < in.size(); ++i) all = all && out[i] == in[i] * in[i];
+    CHECK(all);
+  }
+  // An empty range is an empty stream.
+  auto none = pool.imap(pt::square, std::vector<long>{}, 4);
+  CHECK(none.begin() == none.end());
+  // A failed chunk throws its error when iteration reaches it.
+  std::vector<std::string> words{"a", "b", "c"};
+  auto failing = pool.imap(pt::fail_with, words, 2);
+  CHECK_THROWS_AS(failing.begin(), troupe::error);
+}
+
+TEST_CASE("an exception in a pool worker comes back with its type and message", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 1);
+  auto r = pool.apply_async(pt::fail_with, std::string("bad input"));
+  CHECK(r.wait(10s));
+  CHECK_FALSE(r.successful());
+  try {
+    (void)r.get();
+    FAIL("no error");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::handler_threw);
+    const std::string what = e.what();
+    CHECK(what.find("std::invalid_argument") != std::string::npos);
+    CHECK(what.find("bad input") != std::string::npos);
+  }
+  CHECK(pool.apply(pt::add, 1, 1) == 2);  // the worker lives on
+}
+
+TEST_CASE("an unregistered pool function is refused by name", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 1);
+  try {
+    (void)pool.apply(pt::not_registered, 1);
+    FAIL("no error");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::invalid_argument);
+    CHECK(std::string(e.what()).find("TROUPE_POOL_FUNCTION") != std::string::npos);
+  }
+}
+
+TEST_CASE("a pool worker killed mid-task fails that task and is replaced", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 1);
+  const int old_pid = pool.pids().at(0);
+  auto doomed = pool.apply_async(pt::die_after, 50);
+  auto queued = pool.apply_async(pt::add, 1, 2);  // behind it in the same worker
+  try {
+    (void)doomed.get(10s);
+    FAIL("no error");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::peer_lost);
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("killed by signal 9 (SIGKILL)") != std::string::npos);
+  }
+  try {
+    (void)queued.get(10s);
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::peer_lost);
+  }
+  // A new worker takes its place.
+  CHECK(pool.apply_async(pt::add, 2, 3).get(10s) == 5);
+  CHECK(pool.replacements() == 1);
+  CHECK(pool.pids().at(0) != old_pid);
+}

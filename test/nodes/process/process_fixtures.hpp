@@ -1,0 +1,111 @@
+#pragma once
+// Actors, messages and pool functions shared by the process backend tests
+// (registered in every process of the test binary, parent and children).
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <troupe/nodes.hpp>
+#include <troupe/troupe.hpp>
+
+namespace pt {
+
+struct Inc {
+  int by = 1;
+  TROUPE_FIELDS(by);
+};
+TROUPE_MESSAGE(Inc, "pt.inc");
+
+struct Get {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Get, "pt.get");
+
+struct Echo {
+  std::string text;
+  TROUPE_FIELDS(text);
+};
+TROUPE_MESSAGE(Echo, "pt.echo");
+
+enum class crash_kind : std::uint8_t { segv, abort, exit3, throw_error, spin, alloc };
+TROUPE_ENUM_RANGE(crash_kind, crash_kind::segv, crash_kind::alloc);
+
+struct Crash {
+  crash_kind how = crash_kind::segv;
+  TROUPE_FIELDS(how);
+};
+TROUPE_MESSAGE(Crash, "pt.crash");
+
+struct Blob {
+  std::vector<std::byte> data;
+  TROUPE_FIELDS(data);
+};
+TROUPE_MESSAGE(Blob, "pt.blob");
+
+class Counter : public troupe::actor<Counter> {
+ public:
+  void on(Inc m) { n_ += m.by; }
+  int on(Get /*unused*/) const { return n_; }
+  std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
+  std::size_t on(Blob b) { return blobs_ += b.data.size(); }
+  void on(Crash c) {
+    switch (c.how) {
+      case crash_kind::segv:
+        // As a wild pointer would (without UB for UBSan); never returns.
+        ::raise(SIGSEGV);
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+      case crash_kind::abort:
+        std::abort();
+      case crash_kind::exit3:
+        std::_Exit(3);
+      case crash_kind::throw_error:
+        throw std::runtime_error("boom");
+      case crash_kind::spin: {
+        volatile std::uint64_t x = 0;
+        for (;;) x = x + 1;
+      }
+      case crash_kind::alloc: {
+        std::vector<char> big(std::size_t{3} << 30, 'x');  // 3 GiB
+        n_ += big[12345];
+        break;
+      }
+    }
+  }
+
+ private:
+  int n_ = 0;
+  std::size_t blobs_ = 0;
+};
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash);
+
+inline int add(int a, int b) { return a + b; }
+TROUPE_POOL_FUNCTION(add);
+
+inline long square(long x) { return x * x; }
+TROUPE_POOL_FUNCTION(square);
+
+inline std::string fail_with(std::string why) { throw std::invalid_argument(why); }
+TROUPE_POOL_FUNCTION(fail_with);
+
+inline int die_after(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  ::raise(SIGKILL);
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+TROUPE_POOL_FUNCTION(die_after);
+
+inline int my_pid(int /*unused*/) { return static_cast<int>(::getpid()); }
+TROUPE_POOL_FUNCTION(my_pid);
+
+inline int not_registered(int x) { return x; }
+
+}  // namespace pt

@@ -5,7 +5,8 @@
 # fails unless it exited 0 and its stdout
 #   MODE exact: equals the contents of EXPECT byte for byte;
 #   MODE regex: matches every non-blank, non-'#' line of EXPECT (CMake regex;
-#               '^'/'$' anchor the whole output, not a line).
+#               '^'/'$' anchor the whole output, not a line; the two
+#               characters '\n' in a line stand for a newline).
 
 cmake_minimum_required(VERSION 3.25)
 include("${CONFIG}")
@@ -66,6 +67,7 @@ else()
     if(line STREQUAL "" OR line MATCHES "^#")
       continue()
     endif()
+    string(REPLACE "\\n" "\n" line "${line}")
     if(NOT output MATCHES "${line}")
       string(APPEND failures "  ${EXPECT}:${line_no}: no match for: ${line}\n")
     endif()

@@ -1,0 +1,71 @@
+// The talk's subinterpreters demo: an interpreter gets a copy of the state,
+// not a share of it. Here the state is copied into an actor in a process of
+// its own (an isolated actor): it mutates its copy, and the original, in
+// this process, is untouched. No lock, and nothing to lock: nothing is shared.
+#include <unistd.h>
+
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <string>
+#include <troupe/troupe.hpp>
+
+using Stock = std::map<std::string, int>;
+
+struct Load {  // the state, copied across the process boundary
+  Stock items;
+  TROUPE_FIELDS(items);
+};
+TROUPE_MESSAGE(Load, "samples.isolated_state.load");
+
+struct Take {
+  std::string item;
+  int count = 0;
+  TROUPE_FIELDS(item, count);
+};
+TROUPE_MESSAGE(Take, "samples.isolated_state.take");
+
+struct Show {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Show, "samples.isolated_state.show");
+
+class Store : public troupe::actor<Store> {
+ public:
+  void on(Load l) { items_ = std::move(l.items); }
+  int on(Take t) { return items_[t.item] -= t.count; }  // mutates the copy
+  Stock on(Show /*unused*/) const { return items_; }
+
+ private:
+  Stock items_;
+};
+TROUPE_ISOLATED_ACTOR(Store, "samples.isolated_state.store", Load, Take, Show);
+
+namespace {
+void print(const char* who, const Stock& s) {
+  std::cout << who << ':';
+  for (const auto& [item, n] : s) std::cout << ' ' << item << '=' << n;
+  std::cout << '\n';
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (auto rc = troupe::nodes::child_main(argc, argv)) return *rc;  // in the child: runs it, exits
+
+  const Stock original{{"apples", 10}, {"pears", 5}};
+  troupe::system sys;
+  auto store = troupe::spawn_isolated<Store>(sys);
+  store.send(Load{original});
+  const int left = store.ask(Take{"apples", 7}).get();
+  const Stock copy = store.ask(Show{}).get();
+
+  print("original, in this process", original);
+  print("copy, in the isolated actor", copy);
+  std::cout << "apples left in the copy: " << left << '\n';
+  const bool own_process = store.pid() != static_cast<int>(::getpid());
+  const bool intact = original.at("apples") == 10 && copy.at("apples") == 3;
+  std::cout << "the copy lives in another process: " << (own_process ? "yes" : "NO")
+            << "; the original is intact: " << (intact ? "yes" : "NO") << '\n';
+  return own_process && intact ? 0 : 1;
+}

@@ -3,9 +3,12 @@
 #   release   g++ -O2: unit, stress, compile_fail, sample and bench smoke tests
 #   tsan      clang++-14 + ThreadSanitizer, the same tests
 #   asan      g++ + AddressSanitizer + UBSan, the same tests
+#   fuzz      clang++-14 libFuzzer + ASan + UBSan: builds the fuzz targets and
+#             runs each for 60 s over a copy of its seed corpus
+#             (ctest --preset fuzz -L fuzz; the corpus replays run in every stage)
 #   consumer  installs the release build into build/install and builds and runs
 #             test/consumer against it with find_package(troupe)
-# Usage: ./scripts/test.sh [stage...]      (default: release tsan asan consumer;
+# Usage: ./scripts/test.sh [stage...]      (default: release tsan asan fuzz consumer;
 #        "debug" is also accepted: g++ with warnings as errors)
 # Logs: build/<preset>/{configure,build,ctest}.log, build/consumer/*.log.
 # Prints a summary table; the last line is "N passed, N failed" (all ctest
@@ -18,8 +21,8 @@ ROOT=$PWD
 # shellcheck source=scripts/lib/deps.sh
 source scripts/lib/deps.sh
 
-ALL_STAGES=(release tsan asan consumer)
-KNOWN_STAGES=" release debug tsan asan consumer "
+ALL_STAGES=(release tsan asan fuzz consumer)
+KNOWN_STAGES=" release debug tsan asan fuzz consumer "
 if (($# == 0)); then
   STAGES=("${ALL_STAGES[@]}")
 else
@@ -27,7 +30,7 @@ else
   for s in "$@"; do
     case "$s" in
       -h | --help)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     esac
@@ -126,9 +129,12 @@ run_preset_stage() {
     return
   fi
   [[ $p == tsan ]] && wrap=("${TSAN_WRAP[@]}")
+  # The fuzz build holds only the fuzz targets; its preset also filters on the label.
+  local select=()
+  [[ $p == fuzz ]] && select=(-L fuzz)
   troupe_log "$p: ctest (log: $dir/ctest.log)"
   local rc=0
-  run_logged "$dir/ctest.log" "${wrap[@]}" ctest --preset "$p" --no-tests=error || rc=$?
+  run_logged "$dir/ctest.log" "${wrap[@]}" ctest --preset "$p" --no-tests=error "${select[@]}" || rc=$?
   if ! parse_ctest "$dir/ctest.log"; then
     CT_FAILED=1 # ctest ended without a summary (no tests, crash, ...)
   fi

@@ -2,7 +2,8 @@
 # Builds and runs every troupe test:
 #   release   g++ -O2: unit, stress, compile_fail, sample and bench smoke tests
 #   tsan      clang++-14 + ThreadSanitizer, the same tests
-#   asan      g++ + AddressSanitizer + UBSan, the same tests
+#   asan      g++ + AddressSanitizer + UBSan, the same tests but compile_fail and
+#             bench smoke (release covers those with the same compiler)
 #   fuzz      clang++-14 libFuzzer + ASan + UBSan: builds the fuzz targets and
 #             runs each for 60 s over a copy of its seed corpus
 #             (ctest --preset fuzz -L fuzz; the corpus replays run in every stage)
@@ -30,7 +31,7 @@ else
   for s in "$@"; do
     case "$s" in
       -h | --help)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     esac

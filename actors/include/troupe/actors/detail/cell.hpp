@@ -356,6 +356,10 @@ class cell : public job {
   bool started_ = false;                // actor thread only
   std::uint8_t stop_mode_ = stop_none;  // actor thread only
   bool needs_start_hook_;               // fixed at spawn
+  // Read by every send: on the inbox's line, not near the actor object,
+  // whose fields the consumer writes (false sharing cost counting 40%).
+  bool bounded_ = false;                // fixed at spawn
+  bool special_sched_ = false;          // fixed at spawn
   inbox inbox_;
   message* cache_ = nullptr;            // FIFO of taken messages; actor thread only
   system_core* core_;
@@ -370,9 +374,7 @@ class cell : public job {
   bool detached = false;     // runs on its own thread, fixed before start
 
  private:
-  bool bounded_ = false;        // fixed at spawn
-  bool alive_ = true;           // the user object exists; actor thread (or token holder)
-  bool special_sched_ = false;  // fixed at spawn
+  bool alive_ = true;  // the user object exists; actor thread (or token holder)
 };
 
 /// The actor object `A` stored in the same allocation as its cell.

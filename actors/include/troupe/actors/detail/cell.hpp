@@ -353,8 +353,6 @@ class cell : public job {
 
   std::atomic<std::uint32_t> refs_{2};  // the spawner's ref and the self ref
   std::atomic<std::uint8_t> ctl_{0};    // kKill | kSuspend, checked at message boundaries
-  bool started_ = false;                // actor thread only
-  std::uint8_t stop_mode_ = stop_none;  // actor thread only
   bool needs_start_hook_;               // fixed at spawn
   // Read by every send: on the inbox's line, not near the actor object,
   // whose fields the consumer writes (false sharing cost counting 40%).
@@ -375,6 +373,8 @@ class cell : public job {
 
  private:
   bool alive_ = true;  // the user object exists; actor thread (or token holder)
+  bool started_ = false;                // actor thread only
+  std::uint8_t stop_mode_ = stop_none;  // actor thread only
 };
 
 /// The actor object `A` stored in the same allocation as its cell.

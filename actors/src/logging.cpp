@@ -28,7 +28,10 @@ spdlog::level::level_enum initial_level() {
 }  // namespace
 
 std::shared_ptr<spdlog::logger> logger() {
-  static const std::shared_ptr<spdlog::logger> instance = [] {
+  // Never destroyed: a thread still running during static destruction at
+  // exit (a node's I/O thread) may log after a static shared_ptr is gone.
+  // The pointer keeps it reachable, so leak checkers do not count it.
+  static const std::shared_ptr<spdlog::logger>& instance = *new std::shared_ptr<spdlog::logger>([] {
     // A logger the user registered under "troupe" wins: they chose its sinks.
     if (auto existing = spdlog::get("troupe")) return existing;
     auto l = std::make_shared<spdlog::logger>(
@@ -40,7 +43,7 @@ std::shared_ptr<spdlog::logger> logger() {
       if (auto existing = spdlog::get("troupe")) return existing;
     }
     return l;
-  }();
+  }());
   return instance;
 }
 

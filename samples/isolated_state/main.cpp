@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
 
   const Stock original{{"apples", 10}, {"pears", 5}};
   troupe::system sys;
-  auto store = troupe::spawn_isolated<Store>(sys);
+  auto store = sys.spawn<Store>(troupe::isolated);
   store.send(Load{original});
   const int left = store.ask(Take{"apples", 7}).get();
   const Stock copy = store.ask(Show{}).get();

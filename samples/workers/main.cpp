@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
 
   troupe::system sys;
   std::vector<troupe::isolated_ref<Worker>> workers;
-  for (int i = 0; i < 3; ++i) workers.push_back(troupe::spawn_isolated<Worker>(sys));
+  for (int i = 0; i < 3; ++i) workers.push_back(sys.spawn<Worker>(troupe::isolated));
 
   std::set<int> pids;
   int index = 0;

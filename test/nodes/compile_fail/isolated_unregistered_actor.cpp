@@ -14,5 +14,5 @@ class B : public troupe::actor<B> {
 int main(int argc, char** argv) {
   if (auto rc = troupe::nodes::child_main(argc, argv)) return *rc;
   troupe::system sys;
-  auto b = troupe::spawn_isolated<cf::B>(sys);
+  auto b = sys.spawn<cf::B>(troupe::isolated);  // spawn_isolated<cf::B>(sys) alike
 }

@@ -57,7 +57,7 @@ std::string ask_error(troupe::future<int>& f) {
 
 TEST_CASE("isolated actor runs in a child and answers send and ask", "[nodes][process]") {
   troupe::system sys;
-  auto c = troupe::spawn<pt::Counter>(sys, troupe::isolated);
+  troupe::isolated_ref<pt::Counter> c = sys.spawn<pt::Counter>(troupe::isolated);
   REQUIRE(c.pid() != ::getpid());
   for (int i = 0; i < 1000; ++i) REQUIRE(c.send(pt::Inc{2}) == troupe::send_result::ok);
   CHECK(c.ask(pt::Get{}).get(10s) == 2000);
@@ -78,8 +78,8 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
       {pt::crash_kind::exit3, "exited with status 3"},
   };
   for (const auto& ex : cases) {
-    auto c = troupe::spawn_isolated<pt::Counter>(sys);
-    auto down = watch(sys, c.addr());
+    auto c = sys.spawn<pt::Counter>(troupe::isolated, troupe::nodes::isolated_options{});
+    auto down = watch(sys, c);  // an isolated_ref converts to actor_addr like a ref
     auto before = c.ask(pt::Get{});
     REQUIRE(before.get(10s) == 0);
     c.send(pt::Crash{ex.how});

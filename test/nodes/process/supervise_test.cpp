@@ -31,30 +31,89 @@ class counter_owner : public troupe::actor<counter_owner> {
   troupe::isolated_ref<pt::Counter> child_;
 };
 
+troupe::ref<troupe::supervisor> make_supervisor(troupe::system& sys) {
+  return sys.spawn<troupe::supervisor>(troupe::supervisor_options{
+      .strategy = troupe::strategy::one_for_one, .max_restarts = 3, .within = 10s});
+}
+
+// Polls `pid_of()` until it names a process other than `first` (a restart
+// happened), or 10 s pass; errors between incarnations are expected.
+template <class PidOf>
+int wait_for_new_pid(int first, PidOf pid_of) {
+  int now = first;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((now == first || now == 0) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    try {
+      now = pid_of();
+    } catch (const troupe::error&) {
+      // between incarnations
+    }
+  }
+  return now;
+}
+
 }  // namespace
 
 TEST_CASE("a supervisor restarts a crashed isolated actor in a new process", "[nodes][process]") {
   troupe::system sys;
-  auto sup = sys.spawn<troupe::supervisor>(troupe::supervisor_options{
-      .strategy = troupe::strategy::one_for_one, .max_restarts = 3, .within = 10s});
+  auto sup = make_supervisor(sys);
   troupe::child_options opts;
   opts.name = "owner";
   troupe::ref<counter_owner> owner = troupe::start_child<counter_owner>(sup, opts);
   const int first = owner.ask(which_pid{}).get(30s);
   REQUIRE(first > 0);
   owner.send(pt::Crash{pt::crash_kind::segv});
-  int now = first;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (now == first && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-    try {
-      now = owner.ask(which_pid{}).get(10s);
-    } catch (const troupe::error&) {
-      // between incarnations
-    }
-  }
+  const int now = wait_for_new_pid(first, [&] { return owner.ask(which_pid{}).get(10s); });
   CHECK(now != first);
   CHECK(now > 0);
   CHECK(::kill(now, 0) == 0);  // the new child is alive
   CHECK(sys.stats().restarts >= 1);
+}
+
+TEST_CASE("start_child with troupe::isolated restarts the child process", "[nodes][process]") {
+  troupe::system sys;
+  auto sup = make_supervisor(sys);
+  troupe::child_options opts;
+  opts.name = "counter";
+  troupe::ref<troupe::isolated_proxy<pt::Counter>> c =
+      troupe::start_child<pt::Counter>(sup, opts, troupe::isolated);
+  const int first = c.ask(troupe::nodes::child_pid{}).get(30s);
+  REQUIRE(first > 0);
+  REQUIRE(first != ::getpid());
+  for (int i = 0; i < 100; ++i) REQUIRE(c.send(pt::Inc{1}) == troupe::send_result::ok);
+  CHECK(c.ask(pt::Get{}).get(10s) == 100);  // forwarded as an ask: A's reply
+  c.ask(pt::Inc{1}).get(10s);                // void: completes once the child handled it
+  CHECK(c.ask(pt::Get{}).get(10s) == 101);
+  const std::string echo = c.ask(pt::Echo{"hi"}).get(10s);
+  CHECK(echo == "hi from " + std::to_string(first));
+
+  // An ask queued behind the crash fails with the child's reason.
+  c.send(pt::Crash{pt::crash_kind::abort});
+  auto lost = c.ask(pt::Get{});
+  try {
+    (void)lost.get(10s);
+    FAIL("the ask behind a crash succeeded");
+  } catch (const troupe::error& e) {
+    INFO(e.what());
+    CHECK(e.value() == troupe::errc::peer_lost);
+    CHECK(std::string(e.what()).find("SIGABRT") != std::string::npos);
+  }
+
+  // The restart runs a new process with fresh state; sends sent meanwhile
+  // wait in the proxy's mailbox and reach it.
+  const int now =
+      wait_for_new_pid(first, [&] { return c.ask(troupe::nodes::child_pid{}).get(10s); });
+  REQUIRE(now != first);
+  REQUIRE(now > 0);
+  CHECK(::kill(now, 0) == 0);
+  c.send(pt::Inc{5});
+  CHECK(c.ask(pt::Get{}).get(10s) == 5);
+  CHECK(sys.stats().restarts == 1);
+
+  // The proxy's stop (here: the supervisor's) ends its child process.
+  sup.stop();
+  const auto gone = std::chrono::steady_clock::now() + 5s;
+  while (::kill(now, 0) == 0 && std::chrono::steady_clock::now() < gone) std::this_thread::sleep_for(10ms);
+  CHECK(::kill(now, 0) != 0);
 }

@@ -85,6 +85,22 @@ struct detached_t {
 };
 inline constexpr detached_t detached{};
 
+/// Tag: spawn the actor in a child process of its own (the process backend,
+/// troupe::nodes: include <troupe/nodes.hpp>; see troupe/nodes/isolated.hpp).
+struct isolated_t {
+  explicit isolated_t() = default;
+};
+inline constexpr isolated_t isolated{};
+
+template <class A>
+class isolated_ref;
+namespace nodes {
+struct isolated_options;
+}  // namespace nodes
+/// Defined in troupe/nodes/isolated.hpp.
+template <class A>
+isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts);
+
 namespace detail {
 // A spawn in flight is counted from prepare_spawn to finish_spawn or
 // spawn_failed, so shutdown waits for it.
@@ -107,7 +123,12 @@ inline constexpr bool first_is_spawn_option = false;
 template <class First, class... Rest>
 inline constexpr bool first_is_spawn_option<First, Rest...> =
     std::is_same_v<std::remove_cvref_t<First>, spawn_options> ||
-    std::is_same_v<std::remove_cvref_t<First>, troupe::detached_t>;
+    std::is_same_v<std::remove_cvref_t<First>, troupe::detached_t> ||
+    std::is_same_v<std::remove_cvref_t<First>, troupe::isolated_t>;
+/// True once T is a complete type (T is never completed later in a TU
+/// where this is evaluated: it checks that a header was included).
+template <class T>
+concept complete_type = requires { sizeof(T); };
 /// Tag for the constructor of a test_system.
 struct deterministic_t {
   std::uint64_t seed;
@@ -173,6 +194,27 @@ class system {
   template <class A, class... Args>
   ref<A> spawn(const spawn_options& opts, Args&&... args) {
     return spawn_impl<A>(opts, std::forward<Args>(args)...);
+  }
+
+  /// Starts A in a child process of its own (the program re-executed, see
+  /// docs/nodes.md) and returns an isolated_ref<A>, whose API is ref<A>'s:
+  /// send, ask, stop, kill, and conversion to actor_addr to monitor or link
+  /// it. Needs <troupe/nodes.hpp> and A registered with
+  /// TROUPE_ISOLATED_ACTOR. Throws troupe::error if the child cannot start.
+  template <class A, class Opts = nodes::isolated_options>
+  isolated_ref<A> spawn(isolated_t /*tag*/, const Opts& opts) {
+    static_assert(detail::complete_type<Opts>,
+                  "troupe::system::spawn<A>(troupe::isolated): include <troupe/nodes.hpp> "
+                  "(the process backend, target troupe::nodes)");
+    return spawn_isolated<A>(*this, opts);
+  }
+  /// As above, with the default troupe::nodes::isolated_options.
+  template <class A, class Opts = nodes::isolated_options>
+  isolated_ref<A> spawn(isolated_t tag) {
+    static_assert(detail::complete_type<Opts>,
+                  "troupe::system::spawn<A>(troupe::isolated): include <troupe/nodes.hpp> "
+                  "(the process backend, target troupe::nodes)");
+    return spawn<A>(tag, Opts{});
   }
 
   /// Runs a coroutine on the pool: `f` is a troupe::task<T>, or a callable

@@ -49,6 +49,7 @@
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/ref.hpp"
+#include "troupe/actors/supervisor.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/message.hpp"
 #include "troupe/nodes/process.hpp"
@@ -157,6 +158,20 @@ concept isolated_actor = requires(const A* p) {
   troupe_isolated_messages(p);
 };
 
+namespace detail {
+/// A's registered message list (empty if A is not registered, so that the
+/// static_assert naming the fix is the first error).
+template <class A>
+struct messages_of {
+  using type = message_list<>;
+};
+template <class A>
+  requires isolated_actor<A>
+struct messages_of<A> {
+  using type = decltype(troupe_isolated_messages(static_cast<const A*>(nullptr)));
+};
+}  // namespace detail
+
 /// Options of spawn_isolated (the child's heartbeats, limits, queue).
 using spawn_isolated_options = isolated_options;
 
@@ -176,17 +191,14 @@ using spawn_isolated_options = isolated_options;
 
 namespace troupe {
 
-/// Tag for spawn_isolated's documentation symmetry with system::spawn.
-struct isolated_t {
-  explicit isolated_t() = default;
-};
-inline constexpr isolated_t isolated{};
-
 /// A handle to an actor A running in a child process. Copyable; the last
 /// copy stops the child. Member functions are @threadsafe.
 template <class A>
 class isolated_ref {
-  using list = decltype(troupe_isolated_messages(static_cast<const A*>(nullptr)));
+  static_assert(nodes::isolated_actor<A>,
+                "troupe::isolated_ref<A>: register A with "
+                "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
+  using list = typename nodes::detail::messages_of<A>::type;
 
   template <class M>
   static constexpr void check() {
@@ -217,21 +229,29 @@ class isolated_ref {
   /// child is lost first, errc::handler_threw if the handler threw.
   template <class M>
   auto ask(const M& m) const {
+    using R = handler_result_t<A, std::remove_cvref_t<M>>;
+    promise<R> p;
+    future<R> f = p.get_future();
+    ask_into(m, std::move(p));
+    return f;
+  }
+
+  /// As ask(), completing `p` (which must be for A's reply type to M).
+  template <class M, class R>
+  void ask_into(const M& m, promise<R> p) const {
     using msg_t = std::remove_cvref_t<M>;
     check<msg_t>();
-    using R = handler_result_t<A, msg_t>;
+    static_assert(std::is_same_v<R, handler_result_t<A, msg_t>>,
+                  "troupe::isolated_ref<A>::ask_into: the promise is not for A's reply type");
     if constexpr (!std::is_void_v<R>) {
       static_assert(wire::has_codec<R>,
                     "troupe::isolated_ref<A>::ask(M): the reply type needs a codec "
                     "(TROUPE_FIELDS or a troupe::wire::codec specialization)");
     }
-    promise<R> p;
-    future<R> f = p.get_future();
     nodes::detail::peer_ask(peer(), &nodes::detail::encode_msg<msg_t>, &m,
                             [p = std::move(p)](const nodes::detail::reply_view& r) mutable {
                               complete(p, r);
                             });
-    return f;
   }
 
   /// Graceful stop: A handles what was sent before, then the child exits.
@@ -251,6 +271,10 @@ class isolated_ref {
   /// The local stand-in to monitor or link: it terminates with the child's
   /// down reason.
   [[nodiscard]] actor_addr addr() const { return nodes::detail::peer_addr(peer()); }
+
+  /// As addr(): an isolated_ref converts to actor_addr like a ref<A>, so
+  /// `monitor(c)`, `link(c)` take it directly.
+  operator actor_addr() const { return addr(); }  // NOLINT(google-explicit-constructor)
 
   explicit operator bool() const noexcept { return owner_ != nullptr; }
 
@@ -296,9 +320,9 @@ class isolated_ref {
 /// Starts actor A in a new child process (the program re-executed; its
 /// main() must call troupe::nodes::child_main first). A is
 /// default-constructed in the child. Throws troupe::error if the child
-/// cannot be started.
+/// cannot be started. `sys.spawn<A>(troupe::isolated, opts)` is the same.
 template <class A>
-isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts = {}) {
+isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts) {
   static_assert(nodes::isolated_actor<A>,
                 "troupe::spawn_isolated<A>: register A with "
                 "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
@@ -308,11 +332,105 @@ isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_option
   return isolated_ref<A>(std::make_shared<typename isolated_ref<A>::owner>(std::move(peer)));
 }
 
-/// spawn_isolated<A>(sys, opts), spelled like system::spawn with a tag.
+/// As above, with the default options.
 template <class A>
-isolated_ref<A> spawn(troupe::system& sys, isolated_t /*tag*/,
-                      const nodes::isolated_options& opts = {}) {
-  return spawn_isolated<A>(sys, opts);
+isolated_ref<A> spawn_isolated(troupe::system& sys) {
+  return spawn_isolated<A>(sys, nodes::isolated_options{});
+}
+
+namespace nodes {
+/// ask(child_pid{}) of an isolated_proxy: the process id of its current
+/// child (0 between incarnations).
+struct child_pid {};
+}  // namespace nodes
+
+/// A local actor that runs A in a child process and stands for it, so that
+/// a supervisor can restart an isolated actor: start it with
+/// `troupe::start_child<A>(sup, child_opts, troupe::isolated, isolated_opts)`
+/// (or spawn one yourself: `sys.spawn<troupe::isolated_proxy<A>>(troupe::detached, opts)`).
+///
+/// - Each incarnation starts a new child process in on_start and monitors
+///   it. When the child is lost (crash, exit, missed heartbeats, resource
+///   limit) or A's handler threw, the proxy exits with the child's down
+///   reason, so its supervisor restarts it (a new process, A's state new);
+///   when A stopped itself normally, the proxy stops normally.
+/// - Every message type in A's TROUPE_ISOLATED_ACTOR list is accepted and
+///   handed on unchanged: a send as a send, an ask as an ask, whose future
+///   completes with A's reply or fails with the child's error (peer_lost
+///   naming the signal or exit status, handler_threw), exactly as on an
+///   isolated_ref. The proxy does not wait for replies: it goes on with its
+///   next message.
+/// - Messages queued in the proxy's mailbox across a restart go to the new
+///   child, in order. start_child runs the proxy detached (a thread of its
+///   own), so a full connection queue makes it wait rather than drop.
+/// - A send it cannot hand on because the child is already gone ends the
+///   incarnation with errc::peer_lost: the message is a logged dead letter
+///   (`crashed`) and the supervisor restarts the proxy, as it would for the
+///   down. An ask then fails with errc::peer_lost.
+template <class A>
+class isolated_proxy : public actor<isolated_proxy<A>> {
+  static_assert(nodes::isolated_actor<A>,
+                "troupe::isolated_proxy<A>: register A with "
+                "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
+  using list = typename nodes::detail::messages_of<A>::type;
+
+ public:
+  /// True for A's message types: the ones this proxy hands on.
+  template <class M>
+  static constexpr bool accepted = nodes::detail::in_list<M, list>;
+
+  explicit isolated_proxy(nodes::isolated_options opts = {}) : opts_(std::move(opts)) {}
+
+  void on_start() {
+    child_ = spawn_isolated<A>(this->system(), opts_);
+    this->monitor(child_.addr());
+  }
+
+  /// The child is gone: this incarnation ends with its reason.
+  void on(troupe::down d) { this->stop(std::move(d.reason)); }
+
+  [[nodiscard]] int on(nodes::child_pid /*unused*/) const { return child_ ? child_.pid() : 0; }
+
+  /// A's message types, with A's reply types. Declared for ref's type
+  /// checks only: the runtime calls forward_send / forward_ask instead.
+  template <class M>
+    requires accepted<M>
+  handler_result_t<A, M> on(M m);
+
+  /// The handle of the current child (empty before on_start).
+  [[nodiscard]] const isolated_ref<A>& child() const noexcept { return child_; }
+
+  // Called by the runtime for accepted message types (detail::forwarded).
+  template <class M>
+  void forward_send(M&& m) {
+    if (child_.send(m) != send_result::ok) {
+      throw error(errc::peer_lost, "isolated_proxy<" + troupe::detail::type_name<A>() +
+                                       ">: the child process is gone; message not forwarded");
+    }
+  }
+  template <class M, class R>
+  void forward_ask(M&& m, promise<R>&& p) {
+    child_.ask_into(m, std::move(p));
+  }
+
+ private:
+  nodes::isolated_options opts_;
+  isolated_ref<A> child_;
+};
+
+namespace detail {
+template <class A, class M>
+inline constexpr bool forwarded<isolated_proxy<A>, M> = isolated_proxy<A>::template accepted<M>;
+}  // namespace detail
+
+/// Adds an isolated actor A to supervisor `sup`: a detached
+/// isolated_proxy<A> that starts a new child process at every (re)start.
+/// The returned ref sends and asks A's message types; see isolated_proxy.
+template <class A>
+ref<isolated_proxy<A>> start_child(const ref<supervisor>& sup, child_options opts,
+                                   isolated_t /*tag*/, nodes::isolated_options iso = {}) {
+  opts.spawn.detached = true;
+  return start_child<isolated_proxy<A>>(sup, std::move(opts), std::move(iso));
 }
 
 }  // namespace troupe

@@ -55,12 +55,24 @@ const char* message_type_name() noexcept {
   }
 }
 
+/// True if actor A hands message M on instead of handling it: a send runs
+/// `forward_send(M)`, an ask `forward_ask(M, promise<R>)`, which completes
+/// the promise later (troupe::isolated_proxy specializes it).
+template <class A, class M>
+inline constexpr bool forwarded = false;
+
 template <class A, class M>
 class send_node final : public message {
  public:
   template <class... X>
   explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
-  void run(cell& c) override { object_of<A>(c).on(std::move(msg_)); }
+  void run(cell& c) override {
+    if constexpr (forwarded<A, M>) {
+      object_of<A>(c).forward_send(std::move(msg_));
+    } else {
+      object_of<A>(c).on(std::move(msg_));
+    }
+  }
   [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }
 
  private:
@@ -74,6 +86,10 @@ class ask_node final : public message {
   ask_node(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
 
   void run(cell& c) override {
+    if constexpr (forwarded<A, M>) {
+      object_of<A>(c).forward_ask(std::move(msg_), std::move(promise_));
+      return;
+    }
     try {
       if constexpr (std::is_void_v<R>) {
         object_of<A>(c).on(std::move(msg_));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "troupe/actors/detail/cpu_relax.hpp"
+
 namespace troupe::detail {
 namespace {
 
@@ -21,16 +23,6 @@ constexpr auto kNextStealDelay = std::chrono::microseconds(5);
 constexpr unsigned kMaxNextStreak = 32;
 // Every this many jobs the worker looks at the global queue first.
 constexpr std::uint64_t kGlobalCheckInterval = 61;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#else
-  std::this_thread::yield();
-#endif
-}
 
 std::uint64_t xorshift(std::uint64_t& s) noexcept {
   s ^= s << 13;

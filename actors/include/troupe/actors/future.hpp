@@ -4,9 +4,10 @@
 /// A future is completed exactly once, by its promise, with a value or an
 /// error. A promise destroyed without completing fails its future with
 /// errc::broken_promise, so a waiter never hangs on a lost producer.
-/// Waiting blocks the calling thread; on a pool worker thread that would
-/// stall the pool, so get()/wait() there throw errc::would_block_worker
-/// unless the future is already ready (use then(), or co_await).
+/// Waiting blocks the calling thread (it watches the state for up to 20 us,
+/// then sleeps); on a pool worker thread that would stall the pool, so
+/// get()/wait() there throw errc::would_block_worker unless the future is
+/// already ready (use then(), or co_await).
 ///
 /// Memory ordering: completion happens-before any get()/then() continuation
 /// that observes it. future and promise objects themselves are not shared:
@@ -23,6 +24,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "troupe/actors/detail/cpu_relax.hpp"
 #include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/error.hpp"
@@ -45,17 +47,33 @@ class state_base {
   [[nodiscard]] bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
   void wait() const {
-    if (ready()) return;
+    if (ready() || spin_until_ready()) return;
     std::unique_lock lk(mu_);
     cv_.wait(lk, [&] { return ready_.load(std::memory_order_relaxed); });
   }
 
   template <class Clock, class Dur>
   bool wait_until(std::chrono::time_point<Clock, Dur> deadline) const {
-    if (ready()) return true;
+    if (ready() || spin_until_ready()) return true;
     std::unique_lock lk(mu_);
     return cv_.wait_until(lk, deadline, [&] { return ready_.load(std::memory_order_relaxed); });
   }
+
+  /// Watches ready() for up to kWaitSpin before the caller sleeps: a reply
+  /// from an actor on another core, or from a child process, often comes
+  /// within microseconds, and sleeping on the condition variable adds a
+  /// futex wake-up and a context switch to that latency.
+  [[nodiscard]] bool spin_until_ready() const noexcept {
+    const auto until = std::chrono::steady_clock::now() + kWaitSpin;
+    do {
+      for (int i = 0; i < 32; ++i) {
+        cpu_relax();
+        if (ready()) return true;
+      }
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+  }
+  static constexpr std::chrono::microseconds kWaitSpin{20};
 
   /// Runs `f` once the state is complete: now if it is, else on the thread
   /// that completes it.

@@ -6,17 +6,11 @@
 #include <atomic>
 #include <thread>
 
+#include "troupe/actors/detail/cpu_relax.hpp"
+
 namespace troupe::detail::chan {
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#else
-  std::this_thread::yield();
-#endif
-}
+using troupe::detail::cpu_relax;
 
 /// Spin 1, 2, 4, ... 64 pauses; snooze() then yields the thread.
 class backoff {

@@ -140,25 +140,30 @@ void parker::wake_one() noexcept {
 
 namespace {
 // Spinning before parking pays when the partner runs on another core (a
-// rendezvous answer comes within a microsecond or two, parking costs two
-// system calls), and hurts when threads outnumber cores: a spinner then
-// holds the core its partner needs. So, as Go's scheduler does, at most
-// half of the cores spin at once, each briefly.
+// rendezvous answer comes within microseconds; parking costs two system
+// calls and a context switch each way), and hurts when threads outnumber
+// cores: a spinner then holds a core its partner needs. So at most one
+// thread per core spins, for at most kSpinFor; the others park at once.
+// Two threads on two cores then hand values over without sleeping.
 std::atomic<int> g_spinners{0};
-const int g_max_spinners = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
-constexpr int kSpinRounds = 100;  // x 2 pauses: about 3 us on a current x86
+const int g_max_spinners = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+constexpr auto kSpinFor = std::chrono::microseconds(10);
+constexpr int kPausesPerClockRead = 32;
 }  // namespace
 
 std::uint32_t thread_waiter::wait(const std::optional<clock::time_point>& deadline) noexcept {
   if (g_spinners.fetch_add(1, std::memory_order_relaxed) < g_max_spinners) {
-    for (int i = 0; i < kSpinRounds; ++i) {
-      if (woken_.load(std::memory_order_acquire)) {
-        g_spinners.fetch_sub(1, std::memory_order_relaxed);
-        return state();
+    clock::time_point spin_end = clock::now() + kSpinFor;
+    if (deadline && *deadline < spin_end) spin_end = *deadline;
+    do {
+      for (int i = 0; i < kPausesPerClockRead; ++i) {
+        if (woken_.load(std::memory_order_acquire)) {
+          g_spinners.fetch_sub(1, std::memory_order_relaxed);
+          return state();
+        }
+        cpu_relax();
       }
-      cpu_relax();
-      cpu_relax();
-    }
+    } while (clock::now() < spin_end);
   }
   g_spinners.fetch_sub(1, std::memory_order_relaxed);
   bool timed = deadline.has_value();

@@ -2,11 +2,16 @@
 // fjthrput N ACTORS: fork-join throughput. A driver sends N messages to each
 // of ACTORS actors (round-robin); each message costs a sin() and an add.
 // Each actor then reports its count and accumulator; checks every count == N
-// and the accumulated sum.
+// and the accumulated sum. BENCH_FLAVOUR=bounded runs Go's shape of the same
+// program: mailboxes bounded to 1024 (overflow::block) and a coroutine
+// driver whose `co_await send` waits for room instead of running ahead.
 #include <troupe/troupe.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -51,6 +56,19 @@ class Driver : public troupe::actor<Driver> {
     }
   }
 };
+// The same driver with back-pressure: every send waits (suspends, never
+// blocks the worker) while the worker's bounded mailbox is full.
+class BoundedDriver : public troupe::actor<BoundedDriver> {
+ public:
+  troupe::task<void> on(Drive d) {
+    for (long i = 0; i < d.n; ++i) {
+      for (auto& w : *d.workers) co_await w.send(Work{37.2});
+    }
+    for (std::size_t i = 0; i < d.workers->size(); ++i) {
+      co_await (*d.workers)[i].send(Collect{(*d.results)[i]});
+    }
+  }
+};
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,10 +82,18 @@ int main(int argc, char** argv) {
     results.push_back(std::make_shared<troupe::promise<Result>>());
     futures.push_back(results.back()->get_future());
   }
-  for (long i = 0; i < actors; ++i) workers.push_back(sys.spawn<Worker>());
-  auto driver = sys.spawn<Driver>();
+  const char* fl = std::getenv("BENCH_FLAVOUR");  // NOLINT(concurrency-mt-unsafe)
+  const bool bounded = fl != nullptr && std::string(fl) == "bounded";
+  for (long i = 0; i < actors; ++i) {
+    workers.push_back(bounded ? sys.spawn<Worker>(troupe::bounded(1024, troupe::overflow::block))
+                              : sys.spawn<Worker>());
+  }
   bench::stopwatch sw;
-  driver.send(Drive{n, &workers, &results});
+  if (bounded) {
+    sys.spawn<BoundedDriver>().send(Drive{n, &workers, &results});
+  } else {
+    sys.spawn<Driver>().send(Drive{n, &workers, &results});
+  }
   bool ok = true;
   double sum = 0;
   for (auto& f : futures) {
@@ -79,6 +105,7 @@ int main(int argc, char** argv) {
   const double s = std::sin(37.2);
   const double expect = static_cast<double>(n * actors) * s * s;
   ok = ok && std::fabs(sum - expect) < 1e-6 * expect + 1e-9;
-  return bench::report("fjthrput", n, {{"actors", static_cast<double>(actors)}}, t,
-                       static_cast<double>(n * actors), ok);
+  std::vector<std::pair<std::string, double>> params{{"actors", static_cast<double>(actors)}};
+  if (bounded) params.emplace_back("mailbox_capacity", 1024);
+  return bench::report("fjthrput", n, params, t, static_cast<double>(n * actors), ok);
 }

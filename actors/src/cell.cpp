@@ -263,9 +263,21 @@ bool cell::begin_incarnation() noexcept {
   return true;
 }
 
+void cell::finish_self_stop() noexcept {
+  if (stop_mode_ == stop_reason) {
+    finish(std::move(ext()->pending_exit));
+  } else {
+    finish({exit_reason::kind::normal, "stopped"});
+  }
+}
+
 void cell::run_job() noexcept {
   if (!started_) [[unlikely]] {
     if (!begin_incarnation()) return;
+    if (stop_mode_ != stop_none) {  // stop() in on_start: before any message
+      finish_self_stop();
+      return;
+    }
   }
   const unsigned budget = core_->throughput;
   const bool trace = core_->tracing;
@@ -296,11 +308,7 @@ void cell::run_job() noexcept {
         // A supervisor with nothing to wait for may be done at once.
         if (stop_mode_ == stop_none) continue;
         core_->sched.count_processed(n);
-        if (stop_mode_ == stop_reason) {
-          finish(std::move(ext()->pending_exit));
-        } else {
-          finish({exit_reason::kind::normal, "stopped"});
-        }
+        finish_self_stop();
         return;
       }
       core_->sched.count_processed(n);
@@ -323,11 +331,7 @@ void cell::run_job() noexcept {
     delete m;
     if (stop_mode_ != stop_none) [[unlikely]] {
       core_->sched.count_processed(n);
-      if (stop_mode_ == stop_reason) {
-        finish(std::move(ext()->pending_exit));
-      } else {
-        finish({exit_reason::kind::normal, "stopped"});
-      }
+      finish_self_stop();
       return;
     }
   }

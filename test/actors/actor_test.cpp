@@ -223,6 +223,28 @@ TEST_CASE("an actor can stop itself and what is queued behind becomes dead lette
   REQUIRE(ev.handled.load() == 0);
 }
 
+TEST_CASE("stop() in on_start ends the actor before any message", "[actors]") {
+  struct Ping {};
+  class Quitter : public troupe::actor<Quitter> {
+   public:
+    explicit Quitter(std::atomic<int>* handled) : handled_(handled) {}
+    void on_start() { stop(); }
+    void on(Ping /*unused*/) { handled_->fetch_add(1); }
+
+   private:
+    std::atomic<int>* handled_;
+  };
+  std::atomic<int> handled{0};
+  troupe::system sys(troupe::system_config{2});
+  const bool detached = GENERATE(false, true);
+  INFO("detached: " << detached);
+  auto q = detached ? sys.spawn<Quitter>(troupe::detached, &handled) : sys.spawn<Quitter>(&handled);
+  // Nothing is sent: the stop must not wait for a message to take effect.
+  REQUIRE(troupe::test::eventually([&] { return q.terminated(); }));
+  CHECK(q.send(Ping{}) == troupe::send_result::dead);
+  CHECK(handled.load() == 0);
+}
+
 TEST_CASE("kill stops an actor after its current handler", "[actors]") {
   struct Slow {};
   class Sleeper : public troupe::actor<Sleeper> {

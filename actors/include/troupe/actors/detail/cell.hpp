@@ -338,6 +338,8 @@ class cell : public job {
 
   bool begin_incarnation() noexcept;
   void finish(exit_reason why) noexcept;
+  /// finish() for a stop the actor asked for itself (stop() or stop(reason)).
+  void finish_self_stop() noexcept;
   void end_incarnation(exit_reason why) noexcept;
   void terminate(exit_reason why) noexcept;
   void failed(message* m) noexcept;

@@ -313,6 +313,12 @@ void system_core::trace_message(const cell& c, const message& m) noexcept {
   }
 }
 
+namespace {
+// The system whose detached actor runs on this thread (shutdown() there
+// would wait for that very actor).
+thread_local const system_core* tl_detached_core = nullptr;
+}  // namespace
+
 void system_core::start_detached(cell* c, bool schedule_now) {
   join_finished_threads();
   auto* r = new detached_runner;
@@ -321,6 +327,7 @@ void system_core::start_detached(cell* c, bool schedule_now) {
   detached_running.fetch_add(1, std::memory_order_relaxed);
   auto ready = std::make_shared<std::binary_semaphore>(0);
   r->thread = std::thread([this, c, r, ready] {
+    tl_detached_core = this;
     ready->acquire();  // r->thread is assigned
     for (;;) {
       r->wake.acquire();
@@ -433,7 +440,7 @@ system_stats system::stats() const {
 
 shutdown_report system::shutdown(shutdown_mode mode) {
   auto& c = *core_;
-  if (c.sched.current() != nullptr) {
+  if (c.sched.current() != nullptr || detail::tl_detached_core == &c) {
     throw error(errc::would_block_worker,
                 "system::shutdown: called from an actor of this system (it would wait for itself)");
   }

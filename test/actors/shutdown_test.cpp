@@ -147,6 +147,8 @@ TEST_CASE("shutdown from inside an actor is refused", "[shutdown]") {
   };
   troupe::system sys;
   REQUIRE(sys.spawn<Quitter>().ask(Quit{}).get(5s));
+  // A detached actor's own thread is refused too (it would wait for itself).
+  REQUIRE(sys.spawn<Quitter>(troupe::detached).ask(Quit{}).get(5s));
 }
 
 TEST_CASE("an idle actor is stopped by shutdown and its on_stop runs", "[shutdown]") {

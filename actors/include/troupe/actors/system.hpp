@@ -259,7 +259,8 @@ class system {
 
   /// Stops every actor (see shutdown_mode), cancels timers, joins the
   /// workers, and reports what was left. Idempotent: later calls return the
-  /// first report. Throws errc::would_block_worker if called on a worker.
+  /// first report. Throws errc::would_block_worker if called from an actor
+  /// of this system (a pool worker or a detached actor's thread).
   shutdown_report shutdown(shutdown_mode mode = shutdown_mode::drain);
 
   /// Counters of this system.

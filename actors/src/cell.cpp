@@ -91,12 +91,11 @@ bool cell::trapping_exits() const noexcept {
 }
 
 void cell::activate(bool schedule_now) noexcept {
+  // A detached cell gets its thread before it is linked: from the link on,
+  // a shutdown (or the link's own stop, late in a shutdown) may schedule it.
+  if (detached) core_->start_detached(this);
   core_->link(this);
-  if (detached) {
-    core_->start_detached(this, schedule_now);
-  } else if (schedule_now) {
-    schedule_self(false);
-  }
+  if (schedule_now) schedule_self(false);
 }
 
 void cell::abort_spawn() noexcept {

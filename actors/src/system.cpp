@@ -319,7 +319,7 @@ namespace {
 thread_local const system_core* tl_detached_core = nullptr;
 }  // namespace
 
-void system_core::start_detached(cell* c, bool schedule_now) {
+void system_core::start_detached(cell* c) {
   join_finished_threads();
   auto* r = new detached_runner;
   c->ensure_ext()->runner = r;
@@ -345,7 +345,6 @@ void system_core::start_detached(cell* c, bool schedule_now) {
     notify_quiesce();
   });
   ready->release();
-  if (schedule_now) r->wake.release();
 }
 
 void system_core::join_finished_threads() {

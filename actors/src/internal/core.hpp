@@ -126,7 +126,8 @@ class system_core {
   void actor_failed(cell& c, const std::string& what, const message* crashed) noexcept;
   void count_dead_letters(const cell& c, std::uint64_t n, dead_reason why = dead_reason::actor_dead,
                           const message* sample = nullptr) noexcept;
-  void start_detached(cell* c, bool schedule_now);
+  /// Gives `c` its thread, which waits until `c` is scheduled.
+  void start_detached(cell* c);
   void join_finished_threads();
   void notify_quiesce() noexcept;
 

@@ -117,3 +117,21 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   while (::kill(now, 0) == 0 && std::chrono::steady_clock::now() < gone) std::this_thread::sleep_for(10ms);
   CHECK(::kill(now, 0) != 0);
 }
+
+TEST_CASE("an isolated_proxy runs detached, and refuses to start on a pool worker",
+          "[nodes][process]") {
+  troupe::system sys;
+  auto pooled = sys.spawn<troupe::isolated_proxy<pt::Counter>>();
+  auto refused = pooled.ask(troupe::nodes::child_pid{});
+  try {
+    (void)refused.get(10s);
+    FAIL("a pooled isolated_proxy started");
+  } catch (const troupe::error& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find("must run detached") != std::string::npos);
+  }
+  auto detached = sys.spawn<troupe::isolated_proxy<pt::Counter>>(troupe::detached);
+  detached.send(pt::Inc{3});
+  CHECK(detached.ask(pt::Get{}).get(30s) == 3);
+  CHECK(detached.ask(troupe::nodes::child_pid{}).get(10s) > 0);
+}

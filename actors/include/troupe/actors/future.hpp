@@ -13,6 +13,7 @@
 /// that observes it. future and promise objects themselves are not shared:
 /// one thread uses each object (the shared state is thread-safe).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -47,33 +49,45 @@ class state_base {
   [[nodiscard]] bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
   void wait() const {
-    if (ready() || spin_until_ready()) return;
+    if (ready() || spin_until_ready(kWaitSpin)) return;
     std::unique_lock lk(mu_);
     cv_.wait(lk, [&] { return ready_.load(std::memory_order_relaxed); });
   }
 
   template <class Clock, class Dur>
   bool wait_until(std::chrono::time_point<Clock, Dur> deadline) const {
-    if (ready() || spin_until_ready()) return true;
+    if (ready()) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    if (left.count() > 0 && spin_until_ready(std::min<std::chrono::nanoseconds>(left, kWaitSpin))) {
+      return true;
+    }
     std::unique_lock lk(mu_);
     return cv_.wait_until(lk, deadline, [&] { return ready_.load(std::memory_order_relaxed); });
   }
 
-  /// Watches ready() for up to kWaitSpin before the caller sleeps: a reply
-  /// from an actor on another core, or from a child process, often comes
-  /// within microseconds, and sleeping on the condition variable adds a
-  /// futex wake-up and a context switch to that latency.
-  [[nodiscard]] bool spin_until_ready() const noexcept {
-    const auto until = std::chrono::steady_clock::now() + kWaitSpin;
-    do {
-      for (int i = 0; i < 32; ++i) {
-        cpu_relax();
-        if (ready()) return true;
-      }
-    } while (std::chrono::steady_clock::now() < until);
-    return false;
+  /// Watches ready() for up to `d` before the caller sleeps: a reply from
+  /// an actor on another core, or from a child process, often comes within
+  /// microseconds, and sleeping on the condition variable adds a futex
+  /// wake-up and a context switch to that latency. At most one waiting
+  /// thread per core spins; the others sleep at once.
+  [[nodiscard]] bool spin_until_ready(std::chrono::nanoseconds d) const noexcept {
+    static const int max_spinners =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    static std::atomic<int> spinners{0};
+    bool done = false;
+    if (spinners.fetch_add(1, std::memory_order_relaxed) < max_spinners) {
+      const auto until = std::chrono::steady_clock::now() + d;
+      do {
+        for (int i = 0; i < 32 && !done; ++i) {
+          cpu_relax();
+          done = ready();
+        }
+      } while (!done && std::chrono::steady_clock::now() < until);
+    }
+    spinners.fetch_sub(1, std::memory_order_relaxed);
+    return done;
   }
-  static constexpr std::chrono::microseconds kWaitSpin{20};
+  static constexpr std::chrono::nanoseconds kWaitSpin = std::chrono::microseconds(20);
 
   /// Runs `f` once the state is complete: now if it is, else on the thread
   /// that completes it.

@@ -166,7 +166,9 @@ class system {
  public:
   explicit system(system_config cfg = {});
   /// Shuts down (drain) if shutdown() was not called, then joins all threads.
-  /// Must not run on a worker of this system.
+  /// Must not run inside an actor of this system (a pool worker or a
+  /// detached actor's thread): shutdown() refuses there, and a destructor
+  /// that throws ends the program.
   ~system();
   system(const system&) = delete;
   system& operator=(const system&) = delete;

@@ -361,12 +361,15 @@ struct child_pid {};
 ///   isolated_ref. The proxy does not wait for replies: it goes on with its
 ///   next message.
 /// - Messages queued in the proxy's mailbox across a restart go to the new
-///   child, in order. start_child runs the proxy detached (a thread of its
-///   own), so a full connection queue makes it wait rather than drop.
-/// - A send it cannot hand on because the child is already gone ends the
-///   incarnation with errc::peer_lost: the message is a logged dead letter
-///   (`crashed`) and the supervisor restarts the proxy, as it would for the
-///   down. An ask then fails with errc::peer_lost.
+///   child, in order.
+/// - The proxy must run detached (a thread of its own; start_child sets
+///   it): starting and stopping a child blocks, and a full connection queue
+///   makes a send wait. On a pool worker its on_start fails with
+///   errc::invalid_argument.
+/// - A message that reaches the proxy after its child died but before the
+///   child's down is not delivered: a send is logged (warning) with its
+///   type, an ask fails with errc::peer_lost. The down that follows ends
+///   the incarnation with the child's reason.
 template <class A>
 class isolated_proxy : public actor<isolated_proxy<A>> {
   static_assert(nodes::isolated_actor<A>,
@@ -382,6 +385,15 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   explicit isolated_proxy(nodes::isolated_options opts = {}) : opts_(std::move(opts)) {}
 
   void on_start() {
+    if (troupe::detail::on_pool_worker()) {
+      // Starting and stopping a child blocks (exec and handshake; the
+      // graceful stop), and a full connection queue must make a send wait:
+      // none of that may stall a pool worker.
+      throw error(errc::invalid_argument,
+                  "isolated_proxy<" + troupe::detail::type_name<A>() +
+                      ">: must run detached (start_child with troupe::isolated does; "
+                      "or spawn it with troupe::detached)");
+    }
     child_ = spawn_isolated<A>(this->system(), opts_);
     this->monitor(child_.addr());
   }
@@ -403,9 +415,12 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   // Called by the runtime for accepted message types (detail::forwarded).
   template <class M>
   void forward_send(M&& m) {
-    if (child_.send(m) != send_result::ok) {
-      throw error(errc::peer_lost, "isolated_proxy<" + troupe::detail::type_name<A>() +
-                                       ">: the child process is gone; message not forwarded");
+    const send_result r = child_.send(m);
+    if (r != send_result::ok) {
+      // The child is gone and its down is queued behind this message; that
+      // down, not this send, decides how the incarnation ends.
+      nodes::detail::log_proxy_drop(troupe::detail::type_name<isolated_proxy>(),
+                                    troupe::detail::message_type_name<std::remove_cvref_t<M>>(), r);
     }
   }
   template <class M, class R>

@@ -132,6 +132,9 @@ bool peer_wait(process_peer& p, std::chrono::milliseconds timeout);
 /// The local stand-in actor that terminates (with the down reason) when the
 /// child is gone: monitor or link it.
 [[nodiscard]] actor_addr peer_addr(const process_peer& p);
+/// Logs (warning) a message an isolated_proxy could not hand on: `what`
+/// says why (the send result), `msg_type` names the message.
+void log_proxy_drop(const std::string& proxy_type, const char* msg_type, send_result what) noexcept;
 
 }  // namespace detail
 }  // namespace troupe::nodes

@@ -88,18 +88,18 @@ class ask_node final : public message {
   void run(cell& c) override {
     if constexpr (forwarded<A, M>) {
       object_of<A>(c).forward_ask(std::move(msg_), std::move(promise_));
-      return;
-    }
-    try {
-      if constexpr (std::is_void_v<R>) {
-        object_of<A>(c).on(std::move(msg_));
-        promise_.set_value();
-      } else {
-        promise_.set_value(object_of<A>(c).on(std::move(msg_)));
+    } else {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          object_of<A>(c).on(std::move(msg_));
+          promise_.set_value();
+        } else {
+          promise_.set_value(object_of<A>(c).on(std::move(msg_)));
+        }
+      } catch (...) {
+        promise_.set_error(errc::handler_threw, ask_failed_text(c.type_name()));
+        throw;  // the actor fails too
       }
-    } catch (...) {
-      promise_.set_error(errc::handler_threw, ask_failed_text(c.type_name()));
-      throw;  // the actor fails too
     }
   }
 

@@ -2,8 +2,10 @@
 # Builds and runs every troupe test:
 #   release   g++ -O2: unit, stress, compile_fail, sample and bench smoke tests
 #   tsan      clang++-14 + ThreadSanitizer, the same tests
-#   asan      g++ + AddressSanitizer + UBSan, the same tests but compile_fail and
-#             bench smoke (release covers those with the same compiler)
+#   asan      g++ + AddressSanitizer + UBSan, the same tests but compile_fail,
+#             bench smoke and samples (release covers those with the same
+#             compiler, tsan runs the samples under a sanitizer; this keeps
+#             the slowest build within the CI budget)
 #   fuzz      clang++-14 libFuzzer + ASan + UBSan: builds the fuzz targets and
 #             runs each for 60 s over a copy of its seed corpus
 #             (ctest --preset fuzz -L fuzz; the corpus replays run in every stage)

@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "troupe/nodes/frame.hpp"
-#include "troupe/nodes/handshake.hpp"
+#include "troupe/wire/frame.hpp"
+#include "troupe/wire/handshake.hpp"
 #include "troupe/nodes/process.hpp"
 
 namespace troupe::nodes::detail {

@@ -31,7 +31,7 @@
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/isolated.hpp"
-#include "troupe/nodes/message.hpp"
+#include "troupe/wire/message.hpp"
 
 extern char** environ;  // NOLINT
 

@@ -6,4 +6,4 @@
 #include "troupe/nodes/isolated.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/nodes/process_pool.hpp"
-#include "troupe/nodes/wire.hpp"
+#include "troupe/wire.hpp"

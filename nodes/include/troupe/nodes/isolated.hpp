@@ -51,9 +51,9 @@
 #include "troupe/actors/ref.hpp"
 #include "troupe/actors/supervisor.hpp"
 #include "troupe/actors/system.hpp"
-#include "troupe/nodes/message.hpp"
+#include "troupe/wire/message.hpp"
 #include "troupe/nodes/process.hpp"
-#include "troupe/nodes/reader.hpp"
+#include "troupe/wire/reader.hpp"
 
 namespace troupe::nodes {
 

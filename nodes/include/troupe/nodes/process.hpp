@@ -18,8 +18,8 @@
 ///
 /// Transport: one Unix-domain socketpair per child (the child's end is
 /// inherited as fd 3), served by one asio I/O thread per process; frames
-/// are troupe::wire frames (troupe/nodes/frame.hpp), the handshake
-/// (troupe/nodes/handshake.hpp) is the first frame each way, and the peer's
+/// are troupe::wire frames (troupe/wire/frame.hpp), the handshake
+/// (troupe/wire/handshake.hpp) is the first frame each way, and the peer's
 /// uid and pid are checked with SO_PEERCRED.
 
 #include <chrono>
@@ -35,8 +35,8 @@
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/exit_reason.hpp"
-#include "troupe/nodes/limits.hpp"
-#include "troupe/nodes/writer.hpp"
+#include "troupe/wire/limits.hpp"
+#include "troupe/wire/writer.hpp"
 
 namespace troupe {
 class system;

@@ -41,9 +41,9 @@
 
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"
-#include "troupe/nodes/codec.hpp"
+#include "troupe/wire/codec.hpp"
 #include "troupe/nodes/process.hpp"
-#include "troupe/nodes/reader.hpp"
+#include "troupe/wire/reader.hpp"
 
 namespace troupe {
 class system;

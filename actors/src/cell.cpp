@@ -80,7 +80,7 @@ cell_ext* cell::ensure_ext() {
 
 std::uint64_t cell::incarnation() const noexcept {
   // Written by this actor's thread only (under the block's mutex, for the
-  // readers on other threads in watch.cpp), so no lock is needed here.
+  // readers on other threads in monitor.cpp), so no lock is needed here.
   const cell_ext* e = ext();
   return e == nullptr ? 0 : e->incarnation;
 }

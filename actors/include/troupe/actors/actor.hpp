@@ -22,7 +22,7 @@
 
 #include "troupe/actors/actor_addr.hpp"
 #include "troupe/actors/detail/cell.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/detail/notice.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/monitor.hpp"

@@ -28,12 +28,4 @@ class registry;
 class test_system;
 struct spawn_options;
 class send_outcome;
-struct isolated_t;
-template <class A>
-class isolated_ref;
-template <class A>
-class isolated_proxy;
-namespace nodes {
-struct isolated_options;
-}  // namespace nodes
 }  // namespace troupe

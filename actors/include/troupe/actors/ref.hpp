@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "troupe/actors/detail/cell.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/detail/waiter.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/mailbox.hpp"

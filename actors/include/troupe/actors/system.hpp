@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "troupe/actors/detail/cell.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/detail/notice.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/mailbox.hpp"
@@ -85,21 +85,19 @@ struct detached_t {
 };
 inline constexpr detached_t detached{};
 
-/// Tag: spawn the actor in a child process of its own (the process backend,
-/// troupe::nodes: include <troupe/nodes.hpp>; see troupe/nodes/isolated.hpp).
-struct isolated_t {
-  explicit isolated_t() = default;
-};
-inline constexpr isolated_t isolated{};
-
-template <class A>
-class isolated_ref;
-namespace nodes {
-struct isolated_options;
-}  // namespace nodes
-/// Defined in troupe/nodes/isolated.hpp.
-template <class A>
-isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts);
+/// A spawn placement: a tag, defined by an extension, that starts an actor
+/// somewhere other than this process's pool (the process backend's tag
+/// starts it in a child process, see docs/nodes.md). A placement declares
+/// `using spawn_placement = void;` and a const member
+///
+///     template <class A, class... Args>
+///     auto spawn(troupe::system& sys, Args&&... args) const;
+///
+/// which system::spawn<A>(tag, args...) calls, returning what it returns.
+/// The core knows no placement by name, as asio's io_context knows no
+/// co_spawn.
+template <class T>
+concept spawn_placement = requires { typename std::remove_cvref_t<T>::spawn_placement; };
 
 namespace detail {
 // A spawn in flight is counted from prepare_spawn to finish_spawn or
@@ -117,18 +115,14 @@ timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,
                          unique_function<bool()> fire);
 troupe::system& owner(system_core& core) noexcept;
 troupe::registry& registry_of(system_core& core) noexcept;
-/// True if the first of Args is a spawn option (detached_t, spawn_options).
+/// True if the first of Args is a spawn option (detached_t, spawn_options)
+/// or a spawn placement.
 template <class... Args>
 inline constexpr bool first_is_spawn_option = false;
 template <class First, class... Rest>
 inline constexpr bool first_is_spawn_option<First, Rest...> =
     std::is_same_v<std::remove_cvref_t<First>, spawn_options> ||
-    std::is_same_v<std::remove_cvref_t<First>, troupe::detached_t> ||
-    std::is_same_v<std::remove_cvref_t<First>, troupe::isolated_t>;
-/// True once T is a complete type (T is never completed later in a TU
-/// where this is evaluated: it checks that a header was included).
-template <class T>
-concept complete_type = requires { sizeof(T); };
+    std::is_same_v<std::remove_cvref_t<First>, troupe::detached_t> || spawn_placement<First>;
 /// Tag for the constructor of a test_system.
 struct deterministic_t {
   std::uint64_t seed;
@@ -198,25 +192,12 @@ class system {
     return spawn_impl<A>(opts, std::forward<Args>(args)...);
   }
 
-  /// Starts A in a child process of its own (the program re-executed, see
-  /// docs/nodes.md) and returns an isolated_ref<A>, whose API is ref<A>'s:
-  /// send, ask, stop, kill, and conversion to actor_addr to monitor or link
-  /// it. Needs <troupe/nodes.hpp> and A registered with
-  /// TROUPE_ISOLATED_ACTOR. Throws troupe::error if the child cannot start.
-  template <class A, class Opts = nodes::isolated_options>
-  isolated_ref<A> spawn(isolated_t /*tag*/, const Opts& opts) {
-    static_assert(detail::complete_type<Opts>,
-                  "troupe::system::spawn<A>(troupe::isolated): include <troupe/nodes.hpp> "
-                  "(the process backend, target troupe::nodes)");
-    return spawn_isolated<A>(*this, opts);
-  }
-  /// As above, with the default troupe::nodes::isolated_options.
-  template <class A, class Opts = nodes::isolated_options>
-  isolated_ref<A> spawn(isolated_t tag) {
-    static_assert(detail::complete_type<Opts>,
-                  "troupe::system::spawn<A>(troupe::isolated): include <troupe/nodes.hpp> "
-                  "(the process backend, target troupe::nodes)");
-    return spawn<A>(tag, Opts{});
+  /// Starts A where `where` says (a spawn placement from an extension, see
+  /// spawn_placement) and returns that placement's handle.
+  template <class A, class Where, class... Args>
+    requires spawn_placement<Where>
+  auto spawn(const Where& where, Args&&... args) {
+    return where.template spawn<A>(*this, std::forward<Args>(args)...);
   }
 
   /// Runs a coroutine on the pool: `f` is a troupe::task<T>, or a callable

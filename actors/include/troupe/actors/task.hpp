@@ -48,7 +48,7 @@
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/job.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/detail/waiter.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"

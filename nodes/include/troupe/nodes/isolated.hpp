@@ -45,7 +45,7 @@
 #include <utility>
 
 #include "troupe/actors/actor_addr.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/ref.hpp"
@@ -338,6 +338,18 @@ isolated_ref<A> spawn_isolated(troupe::system& sys) {
   return spawn_isolated<A>(sys, nodes::isolated_options{});
 }
 
+/// Spawn placement: the actor in a child process of its own.
+/// `sys.spawn<A>(troupe::isolated[, opts])` is spawn_isolated<A>(sys[, opts]).
+struct isolated_t {
+  using spawn_placement = void;
+  explicit isolated_t() = default;
+  template <class A>
+  isolated_ref<A> spawn(troupe::system& sys, const nodes::isolated_options& opts = {}) const {
+    return spawn_isolated<A>(sys, opts);
+  }
+};
+inline constexpr isolated_t isolated{};
+
 namespace nodes {
 /// ask(child_pid{}) of an isolated_proxy: the process id of its current
 /// child (0 between incarnations).
@@ -412,7 +424,7 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   /// The handle of the current child (empty before on_start).
   [[nodiscard]] const isolated_ref<A>& child() const noexcept { return child_; }
 
-  // Called by the runtime for accepted message types (detail::forwarded).
+  // Called by the runtime for accepted message types (troupe::forwards).
   template <class M>
   void forward_send(M&& m) {
     const send_result r = child_.send(m);
@@ -433,10 +445,8 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   isolated_ref<A> child_;
 };
 
-namespace detail {
 template <class A, class M>
-inline constexpr bool forwarded<isolated_proxy<A>, M> = isolated_proxy<A>::template accepted<M>;
-}  // namespace detail
+inline constexpr bool forwards<isolated_proxy<A>, M> = isolated_proxy<A>::template accepted<M>;
 
 /// Adds an isolated actor A to supervisor `sup`: a detached
 /// isolated_proxy<A> that starts a new child process at every (re)start.

@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 
 namespace troupe::detail {
 

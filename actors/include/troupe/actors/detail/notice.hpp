@@ -9,7 +9,7 @@
 
 #include "troupe/actors/actor_addr.hpp"
 #include "troupe/actors/detail/cell.hpp"
-#include "troupe/actors/detail/nodes.hpp"
+#include "troupe/actors/detail/envelope.hpp"
 #include "troupe/actors/monitor.hpp"
 
 namespace troupe::detail {

@@ -9,29 +9,8 @@
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/future.hpp"
+#include "troupe/actors/handler.hpp"
 
-namespace troupe {
-
-/// True if actor type `A` has a handler `on(M)` callable with an rvalue `M`.
-template <class A, class M>
-concept handles = requires(A& a, M&& m) { a.on(std::forward<M>(m)); };
-
-namespace detail {
-/// What ask() yields for a handler returning `R`: R itself. troupe/actors/task.hpp
-/// specializes it so that a coroutine handler returning task<T> yields T.
-template <class R>
-struct ask_result {
-  using type = R;
-};
-}  // namespace detail
-
-/// The (decayed) return type of A's handler for M: what ask() yields
-/// (T for a coroutine handler returning troupe::task<T>).
-template <class A, class M>
-using handler_result_t = typename detail::ask_result<
-    std::decay_t<decltype(std::declval<A&>().on(std::declval<M>()))>>::type;
-
-}  // namespace troupe
 
 namespace troupe::detail {
 
@@ -55,11 +34,6 @@ const char* message_type_name() noexcept {
   }
 }
 
-/// True if actor A hands message M on instead of handling it: a send runs
-/// `forward_send(M)`, an ask `forward_ask(M, promise<R>)`, which completes
-/// the promise later (troupe::isolated_proxy specializes it).
-template <class A, class M>
-inline constexpr bool forwarded = false;
 
 template <class A, class M>
 class send_node final : public message {
@@ -67,7 +41,7 @@ class send_node final : public message {
   template <class... X>
   explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
   void run(cell& c) override {
-    if constexpr (forwarded<A, M>) {
+    if constexpr (troupe::forwards<A, M>) {
       object_of<A>(c).forward_send(std::move(msg_));
     } else {
       object_of<A>(c).on(std::move(msg_));
@@ -86,7 +60,7 @@ class ask_node final : public message {
   ask_node(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
 
   void run(cell& c) override {
-    if constexpr (forwarded<A, M>) {
+    if constexpr (troupe::forwards<A, M>) {
       object_of<A>(c).forward_ask(std::move(msg_), std::move(promise_));
     } else {
       try {

@@ -1,4 +1,4 @@
-// expect: isolated.+ is not a member of .+troupe
+// expect: (isolated.+ is not a member of .+troupe|no member named 'isolated' in namespace 'troupe')
 // The core names no extension: troupe::isolated is the process backend's
 // spawn placement, declared by <troupe/nodes.hpp> only.
 #include <troupe/actors.hpp>

@@ -137,7 +137,7 @@ send_result cell::enqueue(message* m) noexcept {
   const bool user = m->type == message::kind::user;
   if (user && core_ != nullptr) core_->count_dead_letters(*this, 1, dead_reason::actor_dead, m);
   delete m;
-  return send_result::dead;
+  return send_result::closed;
 }
 
 void cell::push_control(message::kind k) noexcept {
@@ -482,7 +482,7 @@ void cell::terminate(exit_reason why) noexcept {
     room_waiter* w = parked;
     parked = w->next;
     if (w->node != nullptr) dropped += reject_chain(w->node, *stored);
-    if (w->cb != nullptr) w->cb->done(send_result::dead);
+    if (w->cb != nullptr) w->cb->done(send_result::closed);
     delete w;
   }
   if (dropped != 0) core_->count_dead_letters(*this, dropped);

@@ -85,7 +85,7 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   template <class Fn>
   send_result post(frame_kind kind, Fn&& fn, bool force = false) {
     std::unique_lock lk(mu_);
-    if (!wait_for_room(lk, force)) return closed_ ? send_result::dead : send_result::full;
+    if (!wait_for_room(lk, force)) return closed_ ? send_result::closed : send_result::full;
     enc_.add([&](wire::writer& w) {
       w.byte(static_cast<std::uint8_t>(kind));
       fn(w);

@@ -470,7 +470,7 @@ int peer_pid(const process_peer& p) noexcept { return p.pid(); }
 void log_proxy_drop(const std::string& proxy_type, const char* msg_type, send_result what) noexcept {
   try {
     log_warn("troupe.nodes: {}: message {} not delivered: {}", proxy_type, msg_type,
-             what == send_result::dead ? "the child process is gone (its down follows)"
+             what == send_result::closed ? "the child process is gone (its down follows)"
                                        : "the connection's send queue is full");
   } catch (...) {  // logging must not fail the proxy
   }

@@ -157,7 +157,7 @@ TEST_CASE("an exception in a handler fails the actor and its ask", "[actors]") {
   REQUIRE(c.terminated());
   // Later sends are counted dead letters.
   const auto dead = sys.stats().dead_letters;
-  REQUIRE(c.send(Inc{1}) == troupe::send_result::dead);
+  REQUIRE(c.send(Inc{1}) == troupe::send_result::closed);
   REQUIRE(sys.stats().dead_letters == dead + 1);
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("an actor can stop itself and what is queued behind becomes dead lette
   h.send(StopMe{});
   REQUIRE(troupe::test::eventually([&] { return h.terminated(); }));
   REQUIRE(ev.stopped.load() == 1);
-  REQUIRE(h.send(Work{}) == troupe::send_result::dead);
+  REQUIRE(h.send(Work{}) == troupe::send_result::closed);
   REQUIRE(ev.handled.load() == 0);
 }
 
@@ -241,7 +241,7 @@ TEST_CASE("stop() in on_start ends the actor before any message", "[actors]") {
   auto q = detached ? sys.spawn<Quitter>(troupe::detached, &handled) : sys.spawn<Quitter>(&handled);
   // Nothing is sent: the stop must not wait for a message to take effect.
   REQUIRE(troupe::test::eventually([&] { return q.terminated(); }));
-  CHECK(q.send(Ping{}) == troupe::send_result::dead);
+  CHECK(q.send(Ping{}) == troupe::send_result::closed);
   CHECK(handled.load() == 0);
 }
 

@@ -177,11 +177,11 @@ TEST_CASE("overflow::block blocks a plain thread until there is room", "[mailbox
   REQUIRE(sys.stats().dead_letters == 0);
 }
 
-TEST_CASE("a sender blocked on a full mailbox wakes with dead when the actor dies", "[mailbox]") {
+TEST_CASE("a sender blocked on a full mailbox wakes with closed when the actor dies", "[mailbox]") {
   std::atomic<bool> gate{false};
   troupe::system sys(troupe::system_config{2});
   auto s = sys.spawn<Sink>(troupe::bounded(1, troupe::overflow::block), &gate);
-  std::atomic<int> results[3] = {{0}, {0}, {0}};  // ok, dead, full
+  std::atomic<int> results[4] = {{0}, {0}, {0}, {0}};  // by send_result
   std::atomic<int> done{0};
   std::vector<std::thread> ts;
   for (int t = 0; t < 3; ++t) {
@@ -197,9 +197,10 @@ TEST_CASE("a sender blocked on a full mailbox wakes with dead when the actor die
   s.kill();                   // takes effect when the gated handler returns
   gate.store(true);
   for (auto& t : ts) t.join();
-  REQUIRE(results[0].load() + results[1].load() == 12);
-  REQUIRE(results[1].load() > 0);
-  REQUIRE(results[2].load() == 0);
+  constexpr auto ok = static_cast<int>(troupe::send_result::ok);
+  constexpr auto closed = static_cast<int>(troupe::send_result::closed);
+  REQUIRE(results[ok].load() + results[closed].load() == 12);
+  REQUIRE(results[closed].load() > 0);
 }
 
 TEST_CASE("a handler on a pool thread is refused by a full block mailbox, never blocked",
@@ -251,14 +252,14 @@ TEST_CASE("co_await ref.send(m) suspends a task until the mailbox has room", "[m
   REQUIRE(sys.stats().dead_letters == 0);
 }
 
-TEST_CASE("co_await ref.send(m) yields dead when the actor dies while it waits", "[mailbox]") {
+TEST_CASE("co_await ref.send(m) yields closed when the actor dies while it waits", "[mailbox]") {
   std::atomic<bool> gate{false};
   troupe::system sys(troupe::system_config{2});
   auto s = sys.spawn<Sink>(troupe::bounded(1, troupe::overflow::block), &gate);
   auto h = sys.go([s]() -> troupe::task<int> {
     int dead = 0;
     for (int i = 0; i < 5; ++i) {
-      if (co_await s.send(Num{i}) == troupe::send_result::dead) ++dead;
+      if (co_await s.send(Num{i}) == troupe::send_result::closed) ++dead;
     }
     co_return dead;
   });

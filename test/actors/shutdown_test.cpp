@@ -128,7 +128,7 @@ TEST_CASE("refs outliving the system stay safe to use", "[shutdown]") {
     kept = sys.spawn<Sum>();
   }
   REQUIRE(kept.terminated());
-  REQUIRE(kept.send(Add{}) == troupe::send_result::dead);
+  REQUIRE(kept.send(Add{}) == troupe::send_result::closed);
   REQUIRE_THROWS_AS(kept.ask(Total{}).get(), troupe::error);
 }
 

@@ -319,7 +319,7 @@ TEST_CASE("restart kinds: transient after abnormal exits only, temporary never",
   REQUIRE(tmp.terminated());
   REQUIRE_FALSE(p.terminated());
   REQUIRE(t2.send(Quit{}) == troupe::send_result::ok);
-  REQUIRE(tmp.send(Quit{}) == troupe::send_result::dead);
+  REQUIRE(tmp.send(Quit{}) == troupe::send_result::closed);
   sys.run_until_idle();
   const auto downs = settle(sys, w.ask(Downs{}));
   // t1 (normal), tmp (its exception), and t2 after its second (normal) exit.
@@ -509,7 +509,7 @@ TEST_CASE("terminate_child stops a child for good, and start_child on a dead sup
   auto late = troupe::start_child<Worker>(sup, named("late"), "late", &j);
   sys.run_until_idle();
   REQUIRE(late.terminated());
-  REQUIRE(late.send(Work{1}) == troupe::send_result::dead);
+  REQUIRE(late.send(Work{1}) == troupe::send_result::closed);
   REQUIRE(j.count("start late") == 0);
 }
 

@@ -110,7 +110,7 @@ class Pump : public troupe::actor<Pump> {
   void on(Feed m) {
     for (int i = 0; i < m.n; ++i) {
       // A buffered channel with room: completes without waiting.
-      if (m.out.try_send(i) != troupe::send_status::ok) failed_ = true;
+      if (m.out.try_send(i) != troupe::send_result::ok) failed_ = true;
     }
   }
   task<long> on(Drain m) {

@@ -54,10 +54,10 @@ TEST_CASE("a rendezvous try_send succeeds only with a receiver waiting", "[chann
   auto tx_rx_pair = troupe::make_channel<int>(0);
   [[maybe_unused]] auto& tx = tx_rx_pair.first;
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
-  REQUIRE(tx.try_send(1) == troupe::send_status::full);
+  REQUIRE(tx.try_send(1) == troupe::send_result::full);
   std::atomic<int> got{-1};
   std::thread consumer([&got, rx = rx] { got.store(*rx.recv()); });
-  REQUIRE(eventually([&] { return tx.try_send(42) == troupe::send_status::ok; }));
+  REQUIRE(eventually([&] { return tx.try_send(42) == troupe::send_result::ok; }));
   consumer.join();
   REQUIRE(got.load() == 42);
 }
@@ -144,8 +144,8 @@ TEST_CASE("a send on a closed channel is an error that says so", "[channels]") {
     REQUIRE(error_of([&] { tx.send(1); }, &what) == troupe::errc::channel_closed);
     REQUIRE(what.find("sender::send") != std::string::npos);
     REQUIRE(what.find("closed") != std::string::npos);
-    REQUIRE(tx.try_send(1) == troupe::send_status::closed);
-    REQUIRE(tx.send_for(1, 10ms).status() == troupe::send_status::closed);
+    REQUIRE(tx.try_send(1) == troupe::send_result::closed);
+    REQUIRE(tx.send_for(1, 10ms).status() == troupe::send_result::closed);
   }
   auto tx_rx_pair = troupe::make_channel<int>(troupe::unbounded);
   [[maybe_unused]] auto& tx = tx_rx_pair.first;
@@ -217,9 +217,9 @@ TEST_CASE("try_recv on an empty channel and try_send on a full one do not wait",
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
   REQUIRE(rx.try_recv().status() == troupe::recv_status::empty);
   REQUIRE_FALSE(rx.try_recv());
-  REQUIRE(tx.try_send(1) == troupe::send_status::ok);
-  REQUIRE(tx.try_send(2) == troupe::send_status::ok);
-  REQUIRE(tx.try_send(3) == troupe::send_status::full);
+  REQUIRE(tx.try_send(1) == troupe::send_result::ok);
+  REQUIRE(tx.try_send(2) == troupe::send_result::ok);
+  REQUIRE(tx.try_send(3) == troupe::send_result::full);
   REQUIRE(rx.size() == 2);
   REQUIRE(rx.capacity() == 2);
   auto r = rx.try_recv();
@@ -233,9 +233,9 @@ TEST_CASE("try_send keeps the value when it does not send", "[channels]") {
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
   auto a = std::make_unique<int>(1);
   auto b = std::make_unique<int>(2);
-  REQUIRE(tx.try_send(std::move(a)) == troupe::send_status::ok);
+  REQUIRE(tx.try_send(std::move(a)) == troupe::send_result::ok);
   REQUIRE(a == nullptr);
-  REQUIRE(tx.try_send(std::move(b)) == troupe::send_status::full);
+  REQUIRE(tx.try_send(std::move(b)) == troupe::send_result::full);
   REQUIRE(b != nullptr);  // not moved from
   REQUIRE(*b == 2);
 }
@@ -266,8 +266,8 @@ TEST_CASE("send_for times out on a full channel", "[channels]") {
     [[maybe_unused]] auto& rx = tx_rx_pair.second;
     if (cap == 1) tx.send(0);
     const auto t0 = troupe::test::clock::now();
-    troupe::send_status s = tx.send_for(1, 40ms);
-    REQUIRE(s == troupe::send_status::timeout);
+    troupe::send_result s = tx.send_for(1, 40ms);
+    REQUIRE(s == troupe::send_result::timeout);
     REQUIRE(ms_since(t0) >= 40.0);
     // The timed-out value was not sent.
     if (cap == 1) {
@@ -281,7 +281,7 @@ TEST_CASE("an unbounded channel never makes a sender wait", "[channels]") {
   auto tx_rx_pair = troupe::make_channel<int>(troupe::unbounded);
   [[maybe_unused]] auto& tx = tx_rx_pair.first;
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
-  for (int i = 0; i < 100000; ++i) REQUIRE(tx.try_send(i) == troupe::send_status::ok);
+  for (int i = 0; i < 100000; ++i) REQUIRE(tx.try_send(i) == troupe::send_result::ok);
   REQUIRE(rx.size() == 100000);
   tx.close();
   long sum = 0;
@@ -338,7 +338,7 @@ TEST_CASE("a wrapped-around ring keeps FIFO order", "[channels]") {
   int next_in = 0;
   int next_out = 0;
   for (int round = 0; round < 100; ++round) {
-    for (int k = 0; k < 1 + round % 3; ++k) REQUIRE(tx.try_send(next_in++) == troupe::send_status::ok);
+    for (int k = 0; k < 1 + round % 3; ++k) REQUIRE(tx.try_send(next_in++) == troupe::send_result::ok);
     while (auto r = rx.try_recv()) REQUIRE(*r == next_out++);
   }
   REQUIRE(next_in == next_out);

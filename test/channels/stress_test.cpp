@@ -264,16 +264,16 @@ TEST_CASE("cancellation races with wake-ups", "[channels][task][stress]") {
     });
     // Either the task takes the value, or it is cancelled and the value
     // stays for us; it is never both and never lost.
-    const troupe::send_status r = tx.send_for(round, 20ms);
+    const troupe::send_result r = tx.send_for(round, 20ms);
     canceller.join();
     int took = 0;
     const auto e = error_of([&] { took = h.get(10s); });
-    if (r == troupe::send_status::ok) ++delivered;
+    if (r == troupe::send_result::ok) ++delivered;
     if (e == troupe::errc{}) received_total += took;
     INFO("round " << round);
     REQUIRE((e == troupe::errc{} || e == troupe::errc::cancelled));
     // A value handed off must have been received by the task.
-    if (r == troupe::send_status::ok) REQUIRE(e == troupe::errc{});
+    if (r == troupe::send_result::ok) REQUIRE(e == troupe::errc{});
   }
   REQUIRE(received_total == delivered);
 }

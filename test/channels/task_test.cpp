@@ -343,7 +343,7 @@ TEST_CASE("timed channel operations and select in tasks", "[task][channels]") {
     log += r.status() == troupe::recv_status::timeout ? "timeout " : "? ";
     co_await tx.send(1);
     auto s = co_await tx.send_for(2, 30ms);
-    log += s == troupe::send_status::timeout ? "full " : "? ";
+    log += s == troupe::send_result::timeout ? "full " : "? ";
     const std::size_t i =
         co_await troupe::select(rx.on([&](int v) { log += "got" + std::to_string(v) + " "; }),
                                 troupe::after(1s, [] {}));

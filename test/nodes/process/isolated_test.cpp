@@ -97,7 +97,7 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
     // After the loss, asks fail at once and sends are dead letters.
     auto late = c.ask(pt::Get{});
     CHECK(ask_error(late).find("peer lost") != std::string::npos);
-    CHECK(c.send(pt::Inc{1}) == troupe::send_result::dead);
+    CHECK(c.send(pt::Inc{1}) == troupe::send_result::closed);
   }
 }
 

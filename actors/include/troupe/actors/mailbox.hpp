@@ -109,7 +109,7 @@ class send_awaiter final : private park_callback {
 /// `co_await ref.send(m)` in a task: if the actor's mailbox is bounded with
 /// overflow::block and full, the task suspends (its worker is not blocked)
 /// until the message gets in, then yields send_result::ok, or
-/// send_result::dead if the actor terminated first. Otherwise it yields the
+/// send_result::closed if the actor terminated first. Otherwise it yields the
 /// result at once. Task cancellation does not interrupt this wait.
 ///
 /// @note co_await the send in the expression that makes it (the outcome

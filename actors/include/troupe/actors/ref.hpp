@@ -107,7 +107,7 @@ class ref {
   void swap(ref& o) noexcept { std::swap(c_, o.c_); }
 
   /// Enqueues `m` for A's handler `on(M)`. Compiles only if A handles M.
-  /// Returns send_result::dead (and counts a dead letter) if A has
+  /// Returns send_result::closed (and counts a dead letter) if A has
   /// terminated. On a bounded mailbox the overflow policy applies: `full`
   /// leaves `m` untouched; with overflow::block a plain thread waits for
   /// room, and a coroutine can `co_await ref.send(m)` to wait (see
@@ -125,7 +125,7 @@ class ref {
       static_assert(detail::always_false<M>,
                     "troupe::ref<A>::send(M): the actor type A has no handler on(M) for the "
                     "message type M (the names are in the template arguments of this error)");
-      return send_result::dead;
+      return send_result::closed;
     }
   }
 
@@ -144,7 +144,7 @@ class ref {
       static_assert(detail::always_false<M>,
                     "troupe::ref<A>::try_send(M): the actor type A has no handler on(M) for the "
                     "message type M (the names are in the template arguments of this error)");
-      return send_result::dead;
+      return send_result::closed;
     }
   }
 

@@ -236,7 +236,7 @@ class system {
     if (p <= std::chrono::nanoseconds{0}) throw_bad_period();
     return detail::add_timer(*core_, p, p, [to, msg = msg_t(std::forward<M>(m))]() {
       // A full bounded mailbox skips a tick; a dead actor ends the timer.
-      return to.try_send(msg) != send_result::dead;
+      return to.try_send(msg) != send_result::closed;
     });
   }
 

@@ -38,6 +38,7 @@
 
 #include "troupe/actors/detail/waiter.hpp"
 #include "troupe/actors/error.hpp"
+#include "troupe/actors/send_result.hpp"
 #include "troupe/channels/detail/channel_core.hpp"
 #include "troupe/channels/detail/select_engine.hpp"
 
@@ -48,14 +49,6 @@ struct unbounded_t {
   explicit unbounded_t() = default;
 };
 inline constexpr unbounded_t unbounded{};
-
-/// Outcome of try_send / send_for.
-enum class send_status : unsigned char {
-  ok,       ///< sent
-  full,     ///< try_send: no room (no receiver waiting, on a rendezvous channel)
-  timeout,  ///< send_for: no room before the deadline
-  closed,   ///< the channel is closed, or every receiver is gone
-};
 
 /// Outcome of try_recv / recv_for.
 enum class recv_status : unsigned char {
@@ -316,19 +309,19 @@ class [[nodiscard]] recv_op {
 };
 
 /// A send: blocking on a thread, awaitable in a task. Untimed: yields void
-/// and throws errc::channel_closed; Timed: yields send_status.
+/// and throws errc::channel_closed; Timed: yields send_result.
 template <class T, bool Timed>
 class send_op {
  public:
-  using result_type = std::conditional_t<Timed, send_status, void>;
+  using result_type = std::conditional_t<Timed, send_result, void>;
 
   send_op(channel<T>* ch, T&& v, std::optional<clock::time_point> deadline, const char* name)
       : value_(std::move(v)), name_(name) {
     const op_result r = ch->try_send(value_);
     if (r == op_result::ok) {
-      status_ = send_status::ok;
+      status_ = send_result::ok;
     } else if (r == op_result::closed) {
-      status_ = send_status::closed;
+      status_ = send_result::closed;
       if constexpr (!Timed) throw_send_closed(name_, *ch);
     } else {
       slow_path(ch, deadline);
@@ -364,21 +357,21 @@ class send_op {
 
   /// On a thread: the outcome (throws errc::would_block_worker if the send
   /// would have to wait).
-  [[nodiscard]] send_status status() const {
+  [[nodiscard]] send_result status() const {
     if (state_ == op_state::pending) {
       state_ = op_state::done;
       throw_would_block(name_);
     }
     return status_;
   }
-  // NOLINTNEXTLINE(google-explicit-constructor): `send_status s = tx.send_for(v, d);`
-  operator send_status() const { return status(); }
+  // NOLINTNEXTLINE(google-explicit-constructor): `send_result s = tx.send_for(v, d);`
+  operator send_result() const { return status(); }
 
  private:
   TROUPE_CHANNELS_NOINLINE void slow_path(channel<T>* ch,
                                           std::optional<clock::time_point> deadline) {
     if (deadline && clock::now() >= *deadline) {
-      status_ = send_status::timeout;
+      status_ = send_result::timeout;
       return;
     }
     if (must_not_block()) {
@@ -392,16 +385,16 @@ class send_op {
         b.spin();
         const op_result again = ch->try_send(value_);
         if (again == op_result::ok) {
-          status_ = send_status::ok;
+          status_ = send_result::ok;
           return;
         }
         if (again == op_result::closed) {
-          status_ = send_status::closed;
+          status_ = send_result::closed;
           if constexpr (!Timed) throw_send_closed(name_, *ch);
           return;
         }
         if (deadline && clock::now() >= *deadline) {
-          status_ = send_status::timeout;
+          status_ = send_result::timeout;
           return;
         }
       }
@@ -417,15 +410,15 @@ class send_op {
     state_ = op_state::done;
     switch (out.kind) {
       case w::fired:
-        status_ = send_status::ok;
+        status_ = send_result::ok;
         return;
       case w::timeout:
-        status_ = send_status::timeout;
+        status_ = send_result::timeout;
         return;
       case w::cancelled:
         throw_cancelled(name_);
       default:
-        status_ = send_status::closed;
+        status_ = send_result::closed;
         if constexpr (!Timed) throw_send_closed(name_, *wait_->op.ch);
         return;
     }
@@ -434,7 +427,7 @@ class send_op {
   T value_;
   std::optional<op_wait<send_arm<T>>> wait_;
   const char* name_;
-  send_status status_ = send_status::ok;
+  send_result status_ = send_result::ok;
   mutable op_state state_ = op_state::done;
   int uncaught_ = 0;
 };
@@ -485,7 +478,7 @@ class sender : public detail::chan::handle_base<T> {
     return {this->checked("sender::send"), std::move(v), std::nullopt, "sender::send"};
   }
 
-  /// As send(), giving up after `d`: yields send_status ok, timeout or closed.
+  /// As send(), giving up after `d`: yields send_result ok, timeout or closed.
   template <class Rep, class Period>
   detail::chan::send_op<T, true> send_for(T v, std::chrono::duration<Rep, Period> d) const {
     return {this->checked("sender::send_for"), std::move(v),
@@ -504,18 +497,18 @@ class sender : public detail::chan::handle_base<T> {
 
   /// Sends if that needs no waiting: ok, full or closed. Moves from `v`
   /// only when it returns ok.
-  send_status try_send(T&& v) const {
+  send_result try_send(T&& v) const {
     switch (this->checked("sender::try_send")->try_send(v)) {
       case detail::chan::op_result::ok:
-        return send_status::ok;
+        return send_result::ok;
       case detail::chan::op_result::blocked:
-        return send_status::full;
+        return send_result::full;
       case detail::chan::op_result::closed:
         break;
     }
-    return send_status::closed;
+    return send_result::closed;
   }
-  send_status try_send(const T& v) const {
+  send_result try_send(const T& v) const {
     T copy(v);
     return try_send(std::move(copy));
   }

@@ -40,17 +40,11 @@
 #include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/exit_reason.hpp"
+#include "troupe/actors/send_result.hpp"
 
 namespace troupe {
 class error;
 class system;
-
-/// What happened to a sent message.
-enum class send_result : unsigned char {
-  ok,    ///< enqueued (or, from a coroutine, queued behind a full bounded mailbox: see send_outcome)
-  dead,  ///< the actor had terminated; counted as a dead letter
-  full,  ///< a bounded mailbox refused it (fail / drop_newest policy, or block where waiting is not allowed)
-};
 
 }  // namespace troupe
 

@@ -107,16 +107,7 @@ void cell::abort_spawn() noexcept {
 
 send_result cell::enqueue(message* m) noexcept {
   if (bounded_) [[unlikely]] {
-    bounded_mailbox& mb = *ext()->mailbox;
-    bool open = false;
-    {
-      std::lock_guard lk(mb.mu);
-      if (!mb.closed) {
-        mb.append(m);
-        open = true;
-      }
-    }
-    if (open) {
+    if (ext()->mailbox->offer(m)) {
       if (inbox_.wake()) schedule_self(false);
       return send_result::ok;
     }
@@ -198,21 +189,7 @@ void cell::schedule_special(bool fair) noexcept {
 
 bool cell::fill_cache() noexcept {
   if (bounded_) [[unlikely]] {
-    bounded_mailbox& mb = *ext()->mailbox;
-    room_waiter* admitted = nullptr;
-    bool notify = false;
-    message* m = nullptr;
-    {
-      std::lock_guard lk(mb.mu);
-      m = mb.pop(admitted, notify);
-    }
-    if (notify) mb.room.notify_all();
-    while (admitted != nullptr) {
-      room_waiter* w = admitted;
-      admitted = w->next;
-      if (w->cb != nullptr) w->cb->done(send_result::ok);
-      delete w;
-    }
+    message* m = ext()->mailbox->take();
     if (m == nullptr) return false;
     m->next = nullptr;
     cache_ = m;
@@ -279,7 +256,7 @@ void cell::run_job() noexcept {
     }
   }
   const unsigned budget = core_->throughput;
-  const bool trace = core_->tracing;
+  det_mode* const det = core_->det.get();
   unsigned n = 0;
   while (n < budget) {
     if (cache_ == nullptr && !fill_cache()) break;
@@ -319,7 +296,7 @@ void cell::run_job() noexcept {
       return;
     }
     ++n;
-    if (trace) [[unlikely]] core_->trace_message(*this, *m);
+    if (det != nullptr) [[unlikely]] det->on_message(*this, *m);
     try {
       m->run(*this);
     } catch (...) {
@@ -350,15 +327,9 @@ void cell::idle_bounded() noexcept {
     schedule_self(true);
     return;
   }
-  bounded_mailbox& mb = *ext()->mailbox;
-  bool idle = false;
-  {
-    // Idle only while holding the lock and seeing nothing queued: a sender
-    // appends under the lock and wakes us after it (see internal/mailbox.hpp).
-    std::lock_guard lk(mb.mu);
-    idle = mb.empty() && inbox_.try_block();
-  }
-  if (!idle) schedule_self(true);
+  // Idle only while holding the lock and seeing nothing queued: a sender
+  // appends under the lock and wakes us after it (see internal/mailbox.hpp).
+  if (!ext()->mailbox->idle_if_empty([this] { return inbox_.try_block(); })) schedule_self(true);
 }
 
 void cell::failed(message* m) noexcept {
@@ -378,22 +349,6 @@ void cell::on_control() noexcept {
   }
 }
 
-std::uint64_t cell::reject_chain(message* m, const exit_reason& why) noexcept {
-  std::uint64_t users = 0;
-  while (m != nullptr) {
-    message* n = m->next;
-    if (m->type == message::kind::user) {
-      ++users;
-      m->reject(why, type_name());
-    } else if (m->type == message::kind::notice) {
-      m->reject(why, type_name());
-    }
-    delete m;
-    m = n;
-  }
-  return users;
-}
-
 void cell::finish(exit_reason why) noexcept {
   cell_ext* e = ext();
   if (e != nullptr && e->child != nullptr) {
@@ -403,18 +358,21 @@ void cell::finish(exit_reason why) noexcept {
   }
 }
 
+void cell::end_object() noexcept {
+  if (!alive_) return;
+  try {
+    stop_hook();
+  } catch (...) {
+    core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
+  }
+  destroy_object();
+  alive_ = false;
+}
+
 void cell::end_incarnation(exit_reason why) noexcept {
   // A supervised child: the object goes, the mailbox stays open, and the
   // cell waits (not scheduled by anyone) until its supervisor decides.
-  if (alive_) {
-    try {
-      stop_hook();
-    } catch (...) {
-      core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
-    }
-    destroy_object();
-    alive_ = false;
-  }
+  end_object();
   started_ = false;
   stop_mode_ = stop_none;
   ctl_.fetch_and(static_cast<std::uint8_t>(~(kKill | kSuspend)), std::memory_order_acq_rel);
@@ -456,52 +414,21 @@ void cell::terminate(exit_reason why) noexcept {
   exit_.store(stored, std::memory_order_release);
   message* rest = reverse(inbox_.close());
   room_waiter* parked = nullptr;
-  if (bounded_) {
-    bounded_mailbox& mb = *ext()->mailbox;
-    {
-      std::lock_guard lk(mb.mu);
-      rest = mb.close(parked);
-    }
-    mb.room.notify_all();
-  }
-  if (alive_) {
-    try {
-      stop_hook();
-    } catch (...) {
-      core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
-    }
-    destroy_object();
-    alive_ = false;
-  }
+  if (bounded_) rest = ext()->mailbox->shut(parked);
+  end_object();
   // Older messages (cache) first, then the newer ones in arrival order,
   // then senders that were waiting for room.
-  std::uint64_t dropped = reject_chain(cache_, *stored);
-  cache_ = nullptr;
-  dropped += reject_chain(rest, *stored);
-  while (parked != nullptr) {
-    room_waiter* w = parked;
-    parked = w->next;
-    if (w->node != nullptr) dropped += reject_chain(w->node, *stored);
-    if (w->cb != nullptr) w->cb->done(send_result::closed);
-    delete w;
-  }
+  std::uint64_t dropped = reject_chain(std::exchange(cache_, nullptr), *stored, type_name());
+  dropped += reject_chain(rest, *stored, type_name());
+  dropped += bounded_mailbox::reject_parked(parked, *stored, type_name());
   if (dropped != 0) core_->count_dead_letters(*this, dropped);
   // Seal the extension block: monitors and links attached from now on see
   // the actor dead and fire at once.
   const std::uintptr_t v = ext_.fetch_or(kSealed, std::memory_order_acq_rel);
-  auto* e = reinterpret_cast<cell_ext*>(v & ~kSealed);
-  if (e != nullptr) {
+  if (auto* e = reinterpret_cast<cell_ext*>(v & ~kSealed)) {
     fire_watchers(*this, e, *stored, true);
-    // Dekker with registry::add (see there): the mailbox is closed.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (e->registered.load(std::memory_order_relaxed)) core_->forget_names(this);
-    if (e->child != nullptr) {
-      // The factory may own a supervisor's children (via its persistent
-      // state): release it now, not when the last ref goes.
-      e->child->factory = {};
-      delete std::exchange(e->child->started, nullptr);
-      if (cell* p = std::exchange(e->child->parent, nullptr)) p->release();
-    }
+    core_->forget_names_of(*this, *e);
+    end_supervision(*e);
     e->persistent.reset();
   }
   core_->on_terminated(*this, *stored);

@@ -136,6 +136,65 @@ message* bounded_mailbox::close(room_waiter*& parked) noexcept {
   return m;
 }
 
+bool bounded_mailbox::offer(message* m) noexcept {
+  std::lock_guard lk(mu);
+  if (closed) return false;
+  append(m);
+  return true;
+}
+
+message* bounded_mailbox::take() noexcept {
+  room_waiter* admitted = nullptr;
+  bool notify = false;
+  message* m = nullptr;
+  {
+    std::lock_guard lk(mu);
+    m = pop(admitted, notify);
+  }
+  if (notify) room.notify_all();
+  run_admitted(admitted);
+  return m;
+}
+
+message* bounded_mailbox::shut(room_waiter*& parked) noexcept {
+  message* rest = nullptr;
+  {
+    std::lock_guard lk(mu);
+    rest = close(parked);
+  }
+  room.notify_all();
+  return rest;
+}
+
+std::uint64_t bounded_mailbox::reject_parked(room_waiter* parked, const exit_reason& why,
+                                             const char* actor_type) noexcept {
+  std::uint64_t users = 0;
+  while (parked != nullptr) {
+    room_waiter* w = parked;
+    parked = w->next;
+    if (w->node != nullptr) users += reject_chain(w->node, why, actor_type);
+    if (w->cb != nullptr) w->cb->done(send_result::closed);
+    delete w;
+  }
+  return users;
+}
+
+std::uint64_t reject_chain(message* m, const exit_reason& why, const char* actor_type) noexcept {
+  std::uint64_t users = 0;
+  while (m != nullptr) {
+    message* n = m->next;
+    if (m->type == message::kind::user) {
+      ++users;
+      m->reject(why, actor_type);
+    } else if (m->type == message::kind::notice) {
+      m->reject(why, actor_type);
+    }
+    delete m;
+    m = n;
+  }
+  return users;
+}
+
 bool cell::blocks_when_full() const noexcept {
   return bounded_ && ext()->mailbox->policy() == overflow::block;
 }

@@ -91,4 +91,28 @@ std::size_t registry::size() const {
   return t.names.size();
 }
 
+namespace detail {
+
+void system_core::forget_names_of(cell& c, cell_ext& e) noexcept {
+  // Dekker with registry::add (see there): the mailbox is closed.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!e.registered.load(std::memory_order_relaxed)) return;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lk(names.mu);
+    for (auto it = names.names.begin(); it != names.names.end();) {
+      if (it->second.c == &c) {
+        ++dropped;
+        it = names.names.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // The cell is terminating: its self reference keeps it alive here.
+  for (; dropped != 0; --dropped) c.release();
+}
+
+}  // namespace detail
+
 }  // namespace troupe

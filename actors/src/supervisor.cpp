@@ -182,6 +182,15 @@ void make_child(cell& c, unique_function<void(cell&)> factory, cell* supervisor)
   e->child = std::move(ci);
 }
 
+void end_supervision(cell_ext& e) noexcept {
+  if (e.child == nullptr) return;
+  // The factory may own a supervisor's children (via its persistent
+  // state): release it now, not when the last ref goes.
+  e.child->factory = {};
+  delete std::exchange(e.child->started, nullptr);
+  if (cell* p = std::exchange(e.child->parent, nullptr)) p->release();
+}
+
 void adopt_child(cell* supervisor, cell* c, child_options opts) noexcept {
   adopt_node* n = nullptr;
   try {

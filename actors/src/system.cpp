@@ -135,14 +135,7 @@ system_core::system_core(troupe::system& o, const system_config& cfg, bool manua
                 : (cfg.workers != 0 ? cfg.workers : std::max(1U, std::thread::hardware_concurrency()))),
       timers(manual),
       registry_handle(*this),
-      seed(s),
-      tracing(manual) {
-  // splitmix64 of the seed, so nearby seeds give unrelated sequences.
-  std::uint64_t z = s + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  det.rng = (z ^ (z >> 31)) | 1U;
-}
+      det(manual ? std::make_unique<det_mode>(s) : nullptr) {}
 
 system_core::~system_core() {
   // Names of actors that terminated are gone; drop any left.
@@ -257,9 +250,8 @@ void system_core::count_dead_letters(const cell& c, std::uint64_t n, dead_reason
 }
 
 void system_core::schedule(job* j, bool fair) noexcept {
-  if (deterministic) [[unlikely]] {
-    std::lock_guard lk(det.mu);
-    det.ready.push_back(j);
+  if (det) [[unlikely]] {
+    det->push(j);
     return;
   }
   if (fair) {
@@ -275,41 +267,6 @@ std::chrono::steady_clock::time_point system_core::now() const noexcept {
     return timers.now();
   } catch (...) {
     return std::chrono::steady_clock::time_point{};
-  }
-}
-
-bool system_core::det_step() noexcept {
-  job* j = nullptr;
-  {
-    std::lock_guard lk(det.mu);
-    if (det.ready.empty()) return false;
-    // xorshift64: the seeded choice of which ready job runs next.
-    std::uint64_t& x = det.rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    const std::size_t i = static_cast<std::size_t>(x % det.ready.size());
-    j = det.ready[i];
-    det.ready[i] = det.ready.back();
-    det.ready.pop_back();
-  }
-  j->run_job();
-  return true;
-}
-
-void system_core::trace_message(const cell& c, const message& m) noexcept {
-  ++steps;
-  const char* type = m.type_name();
-  auto mix = [this](unsigned char b) { trace_hash = (trace_hash ^ b) * 0x100000001b3ULL; };
-  const std::uint64_t id = c.id();
-  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(id >> (8 * i)));
-  for (const char* p = type; *p != '\0'; ++p) mix(static_cast<unsigned char>(*p));
-  mix(0);
-  if (record_trace) {
-    try {
-      trace.push_back(trace_event{steps, id, c.type_name(), type});
-    } catch (...) {
-    }
   }
 }
 
@@ -354,25 +311,6 @@ void system_core::join_finished_threads() {
     done.swap(finished_threads);
   }
   for (auto& t : done) t.join();
-}
-
-void system_core::forget_names(cell* c) noexcept {
-  std::size_t dropped = 0;
-  {
-    std::lock_guard lk(names.mu);
-    cell_ext* e = c->ext();
-    if (e == nullptr) return;
-    for (auto it = names.names.begin(); it != names.names.end();) {
-      if (it->second.c == c) {
-        ++dropped;
-        it = names.names.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  // The cell is terminating: its self reference keeps it alive here.
-  for (; dropped != 0; --dropped) c->release();
 }
 
 }  // namespace detail
@@ -467,7 +405,7 @@ shutdown_report system::shutdown(shutdown_mode mode) {
   if (c.deterministic) {
     // One thread: run the system (and its virtual clock) until it is empty.
     for (;;) {
-      while (c.det_step()) {
+      while (c.det->step()) {
       }
       if (c.live() <= 0 && c.spawning.load(std::memory_order_seq_cst) == 0) break;
       const auto next = c.timers.next_deadline();

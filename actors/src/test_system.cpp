@@ -2,8 +2,6 @@
 
 #include "troupe/actors/test_system.hpp"
 
-#include <mutex>
-
 #include "internal/core.hpp"
 
 namespace troupe {
@@ -15,11 +13,11 @@ test_system::~test_system() = default;
 
 std::size_t test_system::run_until_idle() {
   std::size_t n = 0;
-  while (core().det_step()) ++n;
+  while (core().det->step()) ++n;
   return n;
 }
 
-bool test_system::step() { return core().det_step(); }
+bool test_system::step() { return core().det->step(); }
 
 void test_system::advance_ns(std::chrono::nanoseconds d) {
   auto& c = core();
@@ -34,27 +32,25 @@ std::chrono::steady_clock::time_point test_system::now() const {
 }
 
 std::uint64_t test_system::seed() const noexcept {
-  return const_cast<test_system*>(this)->core().seed;
+  return const_cast<test_system*>(this)->core().det->seed;
 }
 
 std::uint64_t test_system::trace_hash() const noexcept {
-  return const_cast<test_system*>(this)->core().trace_hash;
+  return const_cast<test_system*>(this)->core().det->trace_hash;
 }
 
 std::uint64_t test_system::steps() const noexcept {
-  return const_cast<test_system*>(this)->core().steps;
+  return const_cast<test_system*>(this)->core().det->steps;
 }
 
-void test_system::record_trace(bool on) { core().record_trace = on; }
+void test_system::record_trace(bool on) { core().det->record_trace = on; }
 
 const std::vector<trace_event>& test_system::trace() const noexcept {
-  return const_cast<test_system*>(this)->core().trace;
+  return const_cast<test_system*>(this)->core().det->trace;
 }
 
 std::size_t test_system::ready() const {
-  auto& c = const_cast<test_system*>(this)->core();
-  std::lock_guard lk(c.det.mu);
-  return c.det.ready.size();
+  return const_cast<test_system*>(this)->core().det->ready();
 }
 
 }  // namespace troupe

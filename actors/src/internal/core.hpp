@@ -16,11 +16,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "internal/det_mode.hpp"
 #include "internal/scheduler.hpp"
 #include "internal/timers.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/system.hpp"
-#include "troupe/actors/test_system.hpp"
 
 namespace troupe::detail {
 
@@ -51,13 +51,6 @@ struct name_table {
   };
   std::mutex mu;
   std::unordered_map<std::string, entry> names;  // guarded by mu
-};
-
-/// The deterministic run queue of a test_system: one thread, seeded choice.
-struct det_queue {
-  std::mutex mu;              // only for accidental use from another thread
-  std::vector<job*> ready;    // guarded by mu
-  std::uint64_t rng = 0;      // guarded by mu
 };
 
 class system_core {
@@ -105,14 +98,8 @@ class system_core {
   name_table names;
   troupe::registry registry_handle;
 
-  // test_system only.
-  det_queue det;
-  std::uint64_t seed;
-  std::uint64_t trace_hash = 0xcbf29ce484222325ULL;  // FNV-1a over the trace; test thread only
-  std::uint64_t steps = 0;                            // test thread only
-  bool tracing = false;                               // fixed at construction
-  bool record_trace = false;                          // test thread only
-  std::vector<trace_event> trace;                     // test thread only
+  // A test_system's deterministic mode; null otherwise.
+  const std::unique_ptr<det_mode> det;
 
   [[nodiscard]] std::size_t shard_for_spawn() const noexcept;
   [[nodiscard]] std::int64_t live() const noexcept;
@@ -136,12 +123,9 @@ class system_core {
   /// The clock supervisors use (virtual in a test_system).
   [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept;
 
-  // test_system: runs one ready job (false if none).
-  bool det_step() noexcept;
-  void trace_message(const cell& c, const message& m) noexcept;
-
-  /// Removes every registry name of `c` (it terminated).
-  void forget_names(cell* c) noexcept;
+  /// `c` terminated (its mailbox is closed): removes its registry names, if
+  /// it has any (registry.cpp).
+  void forget_names_of(cell& c, cell_ext& e) noexcept;
 };
 
 }  // namespace troupe::detail

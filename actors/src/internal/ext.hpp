@@ -90,6 +90,11 @@ struct cell_ext {
 /// incarnation.
 void fire_watchers(cell& c, cell_ext* e, const exit_reason& why, bool final) noexcept;
 
+/// A terminating supervised child lets go of its supervision state: the
+/// factory (which may own a supervisor's children), a pending start
+/// notice, its supervisor (defined in supervisor.cpp).
+void end_supervision(cell_ext& e) noexcept;
+
 }  // namespace troupe::detail
 
 namespace troupe::detail {

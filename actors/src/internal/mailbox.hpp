@@ -19,12 +19,17 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/mailbox.hpp"
 
 namespace troupe::detail {
+
+/// Rejects every message of the chain `m` with `why` (asks fail, notices
+/// learn it) and frees them; returns how many were user messages.
+std::uint64_t reject_chain(message* m, const exit_reason& why, const char* actor_type) noexcept;
 
 /// A sender waiting for room.
 struct room_waiter {
@@ -68,6 +73,28 @@ class bounded_mailbox {
   /// waiters (chained); blocked threads are marked closed.
   message* close(room_waiter*& parked) noexcept;
   bool closed = false;
+
+  // The cell's calls; each takes `mu` itself.
+  /// Appends `m` unless closed (then returns false and keeps nothing).
+  bool offer(message* m) noexcept;
+  /// Takes the oldest message (null if none); tells the parked senders it
+  /// admits and wakes blocked ones.
+  message* take() noexcept;
+  /// Lets the actor go idle if nothing is queued: `try_block` (the inbox's
+  /// transition to idle) runs under `mu`. False if the actor must run on.
+  template <class F>
+  bool idle_if_empty(F&& try_block) noexcept {
+    std::lock_guard lk(mu);
+    return empty() && try_block();
+  }
+  /// Closes (the actor terminates) and wakes blocked senders; returns the
+  /// queued messages and the parked waiters as close() does.
+  message* shut(room_waiter*& parked) noexcept;
+  /// Rejects the nodes of parked waiters returned by shut() with `why`,
+  /// tells their callbacks `dead` and frees them; returns the number of
+  /// user messages rejected.
+  static std::uint64_t reject_parked(room_waiter* parked, const exit_reason& why,
+                                     const char* actor_type) noexcept;
 
  private:
   void admit(room_waiter*& admitted, bool& notify) noexcept;

@@ -336,6 +336,8 @@ class cell : public job {
   void finish_self_stop() noexcept;
   void end_incarnation(exit_reason why) noexcept;
   void terminate(exit_reason why) noexcept;
+  /// Runs on_stop (logging a throw) and destroys the user object, if any.
+  void end_object() noexcept;
   void failed(message* m) noexcept;
   void on_control() noexcept;
   void idle_bounded() noexcept;
@@ -343,7 +345,6 @@ class cell : public job {
   void schedule_self(bool fair) noexcept;
   void schedule_special(bool fair) noexcept;
   bool fill_cache() noexcept;
-  std::uint64_t reject_chain(message* m, const exit_reason& why) noexcept;
   void push_control(message::kind k) noexcept;
   void resume(bool start, exit_reason why, message* started) noexcept;
 

@@ -225,30 +225,13 @@ ref<A> start_child_impl(const ref<supervisor>& sup, child_options opts, Make mak
   if (!sup) throw_empty_ref("start_child");
   cell* sc = sup.cell_ptr();
   system_core& core = sc->core();
-  constexpr bool has_start = overrides_on_start<A>();
-  const std::uint64_t id = prepare_spawn(core);
-  box<A>* b = nullptr;
-  try {
-    b = new box<A>(core, id, has_start, /*start_awake=*/true);
-  } catch (...) {
-    spawn_failed(core);
-    throw;
-  }
-  try {
-    b->set_absent();
-    if (opts.spawn.capacity != 0 || opts.spawn.policy != overflow::fail) make_bounded(*b, opts.spawn);
-    if (opts.spawn.detached) b->ensure_ext();
-    make_child(*b,
-               [mk = std::move(make)](cell& c) mutable {
-                 ::new (static_cast<box<A>&>(c).storage()) A(mk());
+  box<A>* b = spawn_cell<A>(core, opts.spawn, /*supervised=*/true, [&](box<A>& c) {
+    make_child(c,
+               [mk = std::move(make)](cell& x) mutable {
+                 ::new (static_cast<box<A>&>(x).storage()) A(mk());
                },
                sc);
-  } catch (...) {
-    b->abort_spawn();
-    spawn_failed(core);
-    throw;
-  }
-  finish_spawn(core, b, opts.spawn.detached, /*schedule_now=*/false);
+  });
   b->add_ref();  // for adopt_child
   adopt_child(sc, b, std::move(opts));
   return ref<A>(typename ref<A>::adopt_t{}, b);

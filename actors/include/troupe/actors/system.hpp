@@ -146,6 +146,38 @@ constexpr bool overrides_on_start() {
   return !std::is_same_v<decltype(&A::on_start), void (actor<A>::*)()>;
 }
 
+/// The one spawn sequence, for system::spawn and start_child: allocates
+/// A's cell, gives it its bounded mailbox and extension block, runs
+/// `init(box)` (which constructs the actor, or installs a supervised
+/// child's factory) and activates the cell. A throw anywhere frees the cell
+/// and propagates. A `supervised` cell starts without its object and awake
+/// (its supervisor holds the token and starts it); any other cell is
+/// scheduled at once if A has an on_start.
+template <class A, class Init>
+box<A>* spawn_cell(system_core& core, const spawn_options& opts, bool supervised, Init&& init) {
+  constexpr bool has_start = overrides_on_start<A>();
+  const std::uint64_t id = prepare_spawn(core);
+  box<A>* b = nullptr;
+  try {
+    b = new box<A>(core, id, has_start, /*start_awake=*/supervised || has_start);
+  } catch (...) {
+    spawn_failed(core);
+    throw;
+  }
+  try {
+    if (supervised) b->set_absent();
+    if (opts.capacity != 0 || opts.policy != overflow::fail) make_bounded(*b, opts);
+    if (opts.detached) b->ensure_ext();  // holds the thread's runner
+    std::forward<Init>(init)(*b);
+  } catch (...) {
+    b->abort_spawn();
+    spawn_failed(core);
+    throw;
+  }
+  finish_spawn(core, b, opts.detached, /*schedule_now=*/!supervised && has_start);
+  return b;
+}
+
 template <class Rep, class Period>
 std::chrono::nanoseconds to_ns(std::chrono::duration<Rep, Period> d) {
   return std::chrono::ceil<std::chrono::nanoseconds>(d);
@@ -268,26 +300,10 @@ class system {
     static_assert(std::is_base_of_v<actor<A>, A>,
                   "troupe::system::spawn<A>: A must derive from troupe::actor<A>");
     static_assert(!std::is_abstract_v<A>, "troupe::system::spawn<A>: A must not be abstract");
-    constexpr bool has_start = detail::overrides_on_start<A>();
-    const std::uint64_t id = detail::prepare_spawn(*core_);
-    detail::box<A>* b = nullptr;
-    try {
-      b = new detail::box<A>(*core_, id, has_start);
-    } catch (...) {
-      detail::spawn_failed(*core_);
-      throw;
-    }
-    try {
-      if (opts.capacity != 0 || opts.policy != overflow::fail) detail::make_bounded(*b, opts);
-      if (opts.detached) b->ensure_ext();  // holds the thread's runner
-      detail::construct_scope scope(b);
-      ::new (b->storage()) A(std::forward<Args>(args)...);
-    } catch (...) {
-      b->abort_spawn();
-      detail::spawn_failed(*core_);
-      throw;
-    }
-    detail::finish_spawn(*core_, b, opts.detached, has_start);
+    detail::box<A>* b = detail::spawn_cell<A>(*core_, opts, /*supervised=*/false, [&](detail::box<A>& c) {
+      detail::construct_scope scope(&c);
+      ::new (c.storage()) A(std::forward<Args>(args)...);
+    });
     return ref<A>(typename ref<A>::adopt_t{}, b);
   }
   [[noreturn]] static void throw_bad_period();

@@ -114,13 +114,8 @@ class ref {
   /// send_outcome).
   template <class M>
   send_outcome send(M&& m) const {
-    using msg_t = std::remove_cvref_t<M>;
-    if constexpr (handles<A, msg_t>) {
-      check("ref::send");
-      if (c_->bounded()) [[unlikely]] {
-        return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), true);
-      }
-      return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
+    if constexpr (handles<A, std::remove_cvref_t<M>>) {
+      return send_impl<true>(std::forward<M>(m), "ref::send");
     } else {
       static_assert(detail::always_false<M>,
                     "troupe::ref<A>::send(M): the actor type A has no handler on(M) for the "
@@ -133,13 +128,8 @@ class ref {
   /// send_result::full (m untouched). Timers send this way.
   template <class M>
   send_result try_send(M&& m) const {
-    using msg_t = std::remove_cvref_t<M>;
-    if constexpr (handles<A, msg_t>) {
-      check("ref::try_send");
-      if (c_->bounded()) [[unlikely]] {
-        return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), false);
-      }
-      return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
+    if constexpr (handles<A, std::remove_cvref_t<M>>) {
+      return send_impl<false>(std::forward<M>(m), "ref::try_send");
     } else {
       static_assert(detail::always_false<M>,
                     "troupe::ref<A>::try_send(M): the actor type A has no handler on(M) for the "
@@ -212,6 +202,15 @@ class ref {
   [[nodiscard]] detail::box<A>* cell_ptr() const noexcept { return c_; }
 
  private:
+  template <bool MayWait, class M>
+  send_outcome send_impl(M&& m, const char* op) const {
+    using msg_t = std::remove_cvref_t<M>;
+    check(op);
+    if (c_->bounded()) [[unlikely]] {
+      return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), MayWait);
+    }
+    return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
+  }
   void check(const char* op) const;
 
   detail::box<A>* c_ = nullptr;

@@ -26,6 +26,12 @@ std::string what_arg(const error& e) {
   return w;
 }
 
+void throw_unawaited() {
+  const char* op = std::exchange(tl_current_task->unawaited, nullptr);
+  throw error(errc::would_block_worker,
+              std::string(op) + ": made in a task and never co_awaited (co_await it, or use try_)");
+}
+
 // ---- the registry of root tasks -------------------------------------------------
 //
 // One per system, created with the system's first root task. A hidden

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/system.hpp"
@@ -96,6 +97,12 @@ void throw_would_block(const char* op) {
   throw error(errc::would_block_worker,
               std::string(op) +
                   ": would block a pool worker thread or a task (co_await it, or use try_)");
+}
+
+void fail_unawaited(const char* op) noexcept {
+  if (tl_current_task != nullptr && tl_current_task->unawaited == nullptr) {
+    tl_current_task->unawaited = op;
+  }
 }
 
 void throw_send_closed(const char* op, const channel_base& ch) {

@@ -391,25 +391,55 @@ TEST_CASE("10k tasks parked on channels run on 2 workers, blocking none", "[task
   for (auto& h : hs) h.get(10s);
 }
 
-TEST_CASE("an operation that would wait on a worker outside co_await throws would_block_worker",
+TEST_CASE("reading an operation that would wait in a task without co_await throws would_block_worker",
           "[task][channels]") {
   troupe::system sys(troupe::system_config{2});
-  auto tx_rx_pair = troupe::make_channel<int>(1);
-  [[maybe_unused]] auto& tx = tx_rx_pair.first;
-  [[maybe_unused]] auto& rx = tx_rx_pair.second;
+  auto [tx, rx] = troupe::make_channel<int>(1);
   auto h = sys.go([tx = tx, rx = rx]() -> task<std::string> {
     std::string log;
     tx.send(1);  // room: completes without waiting, no co_await needed
-    log += error_of([&] { tx.send(2); }) == troupe::errc::would_block_worker ? "send " : "? ";
+    log += error_of([&] { (void)tx.send_for(2, 1s).status(); }) == troupe::errc::would_block_worker
+               ? "send "
+               : "? ";
     log += rx.recv().get() == 1 ? "recv " : "? ";
-    log += error_of([&] { (void)rx.recv().get(); }) == troupe::errc::would_block_worker ? "recv2 "
-                                                                                          : "? ";
-    log += error_of([&] { troupe::select(rx.on([](int) {})); }) == troupe::errc::would_block_worker
-               ? "select"
-               : "?";
+    log += error_of([&] { (void)rx.recv().get(); }) == troupe::errc::would_block_worker ? "recv2"
+                                                                                          : "?";
     co_return log;
   });
-  REQUIRE(h.get(10s) == "send recv recv2 select");
+  REQUIRE(h.get(10s) == "send recv recv2");
+}
+
+TEST_CASE("an operation that had to wait, dropped in a task without co_await, fails the task",
+          "[task][channels]") {
+  troupe::system sys(troupe::system_config{2});
+  auto [tx, rx] = troupe::make_channel<int>(0);
+  // Dropped, then the task returns: the return fails it.
+  auto dropped_send = sys.go([tx = tx]() -> task<int> {
+    tx.send(1);  // a rendezvous with no receiver: pending, never awaited
+    co_return 1;
+  });
+  REQUIRE(error_of([&] { dropped_send.get(10s); }) == troupe::errc::would_block_worker);
+  // Dropped, then the task waits on a channel: that wait fails it.
+  auto dropped_select = sys.go([rx = rx]() -> task<void> {
+    troupe::select(rx.on([](int) {}));  // pending, never awaited
+    co_await rx.recv();                 // throws before waiting
+  });
+  REQUIRE(error_of([&] { dropped_select.get(10s); }) == troupe::errc::would_block_worker);
+  // Dropped inside a nested task: the failure reaches the awaiting task.
+  auto nested = sys.go([rx = rx]() -> task<std::string> {
+    auto inner = [rx]() -> task<void> {
+      (void)rx.recv();  // pending, never awaited
+      co_return;
+    };
+    try {
+      co_await inner();
+    } catch (const troupe::error& e) {
+      co_return e.value() == troupe::errc::would_block_worker ? std::string("inner failed")
+                                                              : std::string(e.what());
+    }
+    co_return std::string("no failure");
+  });
+  REQUIRE(nested.get(10s) == "inner failed");
 }
 
 TEST_CASE("shutdown cancels running tasks and go afterwards throws system_shutdown", "[task]") {

@@ -147,6 +147,7 @@ class task_result {
   template <class U>
     requires std::is_convertible_v<U&&, T>
   void return_value(U&& v) {
+    check_unawaited();
     value_.template emplace<1>(std::forward<U>(v));
   }
   void unhandled_exception() noexcept { value_.template emplace<2>(std::current_exception()); }
@@ -166,7 +167,7 @@ class task_result {
 template <>
 class task_result<void> {
  public:
-  void return_void() noexcept {}
+  void return_void() { check_unawaited(); }
   void unhandled_exception() noexcept { error_ = std::current_exception(); }
   void take() {
     if (error_) {
@@ -558,7 +559,7 @@ class root_task {
     }
     std::suspend_always initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
+    void return_void() { check_unawaited(); }
     void unhandled_exception() noexcept { std::terminate(); }  // root bodies catch everything
 
     root_context context;

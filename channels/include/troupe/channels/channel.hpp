@@ -11,7 +11,10 @@
 ///   `co_await rx.recv()` suspend the task and never block its worker. On a
 ///   pool worker outside a task (a plain actor handler) an operation that
 ///   would have to wait throws errc::would_block_worker, like
-///   future::get(); `try_send()`/`try_recv()` never wait anywhere.
+///   future::get(), where the operation is made; `try_send()`/`try_recv()`
+///   never wait anywhere. In a task, an operation that had to wait and is
+///   dropped without co_await fails the task (errc::would_block_worker) at
+///   its next channel wait or its return.
 /// - The handles (sender, receiver) must outlive the operations made
 ///   from them (normally the full expression `co_await tx.send(v)`).
 /// - A send that times out or fails destroys its value; `try_send` leaves
@@ -160,68 +163,121 @@ class op_wait {
   channel_base* locks_[1] = {nullptr};
 };
 
-enum class op_state : unsigned char { done, pending, awaited };
-
 #if defined(__GNUC__)
 #define TROUPE_CHANNELS_NOINLINE __attribute__((noinline))
 #else
 #define TROUPE_CHANNELS_NOINLINE
 #endif
 
+/// What recv_op and send_op share: the wait when the operation cannot
+/// complete at once (a deadline check, a brief spin on a buffered channel,
+/// then one arm parked on the channel), and the awaitable. `Op` provides
+/// `bool retry(channel<T>*)` (one more non-blocking attempt; true if it
+/// completed), `void timed_out()`, `void settle(const select_outcome&)` (the
+/// parked arm's outcome) and `Arm make_arm-args` through wait()'s pack.
+template <class Op, class Arm>
+class channel_op {
+ public:
+  channel_op(const channel_op&) = delete;
+  channel_op& operator=(const channel_op&) = delete;
+  channel_op(channel_op&&) = delete;
+  channel_op& operator=(channel_op&&) = delete;
+
+  bool await_ready() const noexcept { return !pending_.pending(); }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    pending_.awaited();
+    wait_->engine.emplace(wait_->spec);
+    return wait_->engine->start(context_of(h), h);
+  }
+
+ protected:
+  explicit channel_op(const char* name) noexcept : name_(name) {}
+  ~channel_op() { pending_.end(name_); }
+
+  template <class Ch, class... ArmArgs>
+  TROUPE_CHANNELS_NOINLINE void wait(Ch* ch, std::optional<clock::time_point> deadline,
+                                     ArmArgs... arm_args) {
+    Op& self = static_cast<Op&>(*this);
+    if (deadline && clock::now() >= *deadline) {
+      self.timed_out();
+      return;
+    }
+    if (must_not_block()) {
+      pending_.begin(name_);  // throws errc::would_block_worker outside a task
+      wait_.emplace(deadline, ch, arm_args...);
+      return;
+    }
+    // A buffered channel often has room or a value within a microsecond or
+    // two: retry briefly before registering and parking (yielding here
+    // instead costs more than parking on a loaded machine). Not on a
+    // rendezvous channel, where only a registered party can be met.
+    if (ch->flavour() != kind::zero) {
+      for (backoff b; !b.spun();) {
+        b.spin();
+        if (self.retry(ch)) return;
+        if (deadline && clock::now() >= *deadline) {
+          self.timed_out();
+          return;
+        }
+      }
+    }
+    wait_.emplace(deadline, ch, arm_args...);
+    select_outcome out;
+    select_blocking(wait_->spec, out);
+    self.settle(out);
+  }
+
+  /// From await_resume: settles the outcome of the suspended wait.
+  void resume_settle() {
+    if (wait_ && wait_->engine) {
+      static_cast<Op&>(*this).settle(wait_->engine->result());
+      wait_->engine.reset();
+    }
+  }
+  /// Before reading the outcome without co_await: a pending operation
+  /// (in a task) cannot complete on this thread.
+  void check_not_pending() {
+    if (pending_.pending()) {
+      pending_.settled();
+      throw_would_block(name_);
+    }
+  }
+
+  std::optional<op_wait<Arm>> wait_;
+  const char* name_;
+  pending_state pending_;
+};
+
 /// A receive: blocking on a thread (completed when constructed), awaitable
 /// in a task. Yields std::optional<T> (Timed: recv_result<T>).
 template <class T, bool Timed>
-class [[nodiscard]] recv_op {
+class [[nodiscard]] recv_op : public channel_op<recv_op<T, Timed>, recv_arm<T>> {
+  using base = channel_op<recv_op<T, Timed>, recv_arm<T>>;
+  friend base;
+
  public:
   using result_type = std::conditional_t<Timed, recv_result<T>, std::optional<T>>;
 
   recv_op(channel<T>* ch, std::optional<clock::time_point> deadline, const char* name)
-      : name_(name) {
-    const op_result r = ch->try_recv(value_);
-    if (r == op_result::ok) {
-      status_ = recv_status::ok;
-    } else if (r == op_result::closed) {
-      status_ = recv_status::closed;
-    } else {
-      slow_path(ch, deadline);
-    }
+      : base(name) {
+    if (!retry(ch)) this->wait(ch, deadline, true);
   }
   recv_op(const recv_op&) = delete;
   recv_op& operator=(const recv_op&) = delete;
   recv_op(recv_op&&) = delete;
   recv_op& operator=(recv_op&&) = delete;
-  /// Throws errc::would_block_worker if the operation needed to wait and
-  /// was never co_awaited (unless another exception is in flight).
-  ~recv_op() noexcept(false) {
-    if (state_ == op_state::pending && std::uncaught_exceptions() <= uncaught_) {
-      state_ = op_state::done;
-      throw_would_block(name_);
-    }
-  }
+  ~recv_op() = default;
 
-  // ---- awaitable ----
-  bool await_ready() const noexcept { return state_ != op_state::pending; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    state_ = op_state::awaited;
-    wait_->engine.emplace(wait_->spec);
-    return wait_->engine->start(context_of(h), h);
-  }
   result_type await_resume() {
-    if (wait_ && wait_->engine) {
-      settle(wait_->engine->result());
-      wait_->engine.reset();
-    }
+    this->resume_settle();
     return take_result();
   }
 
   // ---- on a thread: the completed receive ----
   /// The result; throws errc::would_block_worker if it would have to wait.
   result_type get() {
-    if (state_ == op_state::pending) {
-      state_ = op_state::done;
-      throw_would_block(name_);
-    }
+    this->check_not_pending();
     return take_result();
   }
   // NOLINTNEXTLINE(google-explicit-constructor): `std::optional<T> v = rx.recv();`
@@ -233,49 +289,27 @@ class [[nodiscard]] recv_op {
   T* operator->() noexcept { return &*value_; }
 
  private:
-  TROUPE_CHANNELS_NOINLINE void slow_path(channel<T>* ch,
-                                          std::optional<clock::time_point> deadline) {
-    if (deadline && clock::now() >= *deadline) {
-      status_ = recv_status::timeout;
-      return;
+  bool retry(channel<T>* ch) {
+    switch (ch->try_recv(value_)) {
+      case op_result::ok:
+        status_ = recv_status::ok;
+        return true;
+      case op_result::closed:
+        status_ = recv_status::closed;
+        return true;
+      case op_result::blocked:
+        break;
     }
-    if (must_not_block()) {
-      wait_.emplace(deadline, ch, true);
-      state_ = op_state::pending;
-      uncaught_ = std::uncaught_exceptions();
-      return;
-    }
-    // A buffered channel often gets a value within a microsecond or two:
-    // retry briefly before registering and parking (yielding here instead
-    // costs more than parking on a loaded machine). Not on a rendezvous
-    // channel, where only a registered party can be met.
-    if (ch->flavour() != kind::zero) {
-      for (backoff b; !b.spun();) {
-        b.spin();
-        const op_result again = ch->try_recv(value_);
-        if (again != op_result::blocked) {
-          status_ = again == op_result::ok ? recv_status::ok : recv_status::closed;
-          return;
-        }
-        if (deadline && clock::now() >= *deadline) {
-          status_ = recv_status::timeout;
-          return;
-        }
-      }
-    }
-    wait_.emplace(deadline, ch, true);
-    select_outcome out;
-    select_blocking(wait_->spec, out);
-    settle(out);
+    return false;
   }
-
+  void timed_out() noexcept { status_ = recv_status::timeout; }
   void settle(const select_outcome& out) {
     using w = select_outcome::what;
-    state_ = op_state::done;
+    this->pending_.settled();
     switch (out.kind) {
       case w::fired:
-        if (wait_->op.value) {
-          value_ = std::move(wait_->op.value);
+        if (this->wait_->op.value) {
+          value_ = std::move(this->wait_->op.value);
           status_ = recv_status::ok;
         } else {
           status_ = recv_status::closed;
@@ -285,7 +319,7 @@ class [[nodiscard]] recv_op {
         status_ = recv_status::timeout;
         return;
       case w::cancelled:
-        throw_cancelled(name_);
+        throw_cancelled(this->name_);
       default:
         status_ = recv_status::closed;
         return;
@@ -301,113 +335,65 @@ class [[nodiscard]] recv_op {
   }
 
   std::optional<T> value_;
-  std::optional<op_wait<recv_arm<T>>> wait_;
-  const char* name_;
   recv_status status_ = recv_status::empty;
-  op_state state_ = op_state::done;
-  int uncaught_ = 0;
 };
 
 /// A send: blocking on a thread, awaitable in a task. Untimed: yields void
 /// and throws errc::channel_closed; Timed: yields send_result.
 template <class T, bool Timed>
-class send_op {
+class send_op : public channel_op<send_op<T, Timed>, send_arm<T>> {
+  using base = channel_op<send_op<T, Timed>, send_arm<T>>;
+  friend base;
+
  public:
   using result_type = std::conditional_t<Timed, send_result, void>;
 
   send_op(channel<T>* ch, T&& v, std::optional<clock::time_point> deadline, const char* name)
-      : value_(std::move(v)), name_(name) {
-    const op_result r = ch->try_send(value_);
-    if (r == op_result::ok) {
-      status_ = send_result::ok;
-    } else if (r == op_result::closed) {
-      status_ = send_result::closed;
-      if constexpr (!Timed) throw_send_closed(name_, *ch);
-    } else {
-      slow_path(ch, deadline);
-    }
+      : base(name), value_(std::move(v)) {
+    if (!retry(ch)) this->wait(ch, deadline, &value_);
   }
   send_op(const send_op&) = delete;
   send_op& operator=(const send_op&) = delete;
   send_op(send_op&&) = delete;
   send_op& operator=(send_op&&) = delete;
-  /// Throws errc::would_block_worker if the operation needed to wait and
-  /// was never co_awaited (unless another exception is in flight).
-  ~send_op() noexcept(false) {
-    if (state_ == op_state::pending && std::uncaught_exceptions() <= uncaught_) {
-      state_ = op_state::done;
-      throw_would_block(name_);
-    }
-  }
+  ~send_op() = default;
 
-  bool await_ready() const noexcept { return state_ != op_state::pending; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    state_ = op_state::awaited;
-    wait_->engine.emplace(wait_->spec);
-    return wait_->engine->start(context_of(h), h);
-  }
   result_type await_resume() {
-    if (wait_ && wait_->engine) {
-      settle(wait_->engine->result());
-      wait_->engine.reset();
-    }
+    this->resume_settle();
     if constexpr (Timed) return status_;
   }
 
   /// On a thread: the outcome (throws errc::would_block_worker if the send
   /// would have to wait).
-  [[nodiscard]] send_result status() const {
-    if (state_ == op_state::pending) {
-      state_ = op_state::done;
-      throw_would_block(name_);
-    }
+  [[nodiscard]] send_result status() {
+    this->check_not_pending();
     return status_;
   }
   // NOLINTNEXTLINE(google-explicit-constructor): `send_result s = tx.send_for(v, d);`
-  operator send_result() const { return status(); }
+  operator send_result() { return status(); }
 
  private:
-  TROUPE_CHANNELS_NOINLINE void slow_path(channel<T>* ch,
-                                          std::optional<clock::time_point> deadline) {
-    if (deadline && clock::now() >= *deadline) {
-      status_ = send_result::timeout;
-      return;
+  bool retry(channel<T>* ch) {
+    switch (ch->try_send(value_)) {
+      case op_result::ok:
+        status_ = send_result::ok;
+        return true;
+      case op_result::closed:
+        closed(*ch);
+        return true;
+      case op_result::blocked:
+        break;
     }
-    if (must_not_block()) {
-      wait_.emplace(deadline, ch, &value_);
-      state_ = op_state::pending;
-      uncaught_ = std::uncaught_exceptions();
-      return;
-    }
-    if (ch->flavour() != kind::zero) {  // as in recv_op
-      for (backoff b; !b.spun();) {
-        b.spin();
-        const op_result again = ch->try_send(value_);
-        if (again == op_result::ok) {
-          status_ = send_result::ok;
-          return;
-        }
-        if (again == op_result::closed) {
-          status_ = send_result::closed;
-          if constexpr (!Timed) throw_send_closed(name_, *ch);
-          return;
-        }
-        if (deadline && clock::now() >= *deadline) {
-          status_ = send_result::timeout;
-          return;
-        }
-      }
-    }
-    wait_.emplace(deadline, ch, &value_);
-    select_outcome out;
-    select_blocking(wait_->spec, out);
-    settle(out);
+    return false;
   }
-
+  void timed_out() noexcept { status_ = send_result::timeout; }
+  void closed(const channel_base& ch) {
+    status_ = send_result::closed;
+    if constexpr (!Timed) throw_send_closed(this->name_, ch);
+  }
   void settle(const select_outcome& out) {
     using w = select_outcome::what;
-    state_ = op_state::done;
+    this->pending_.settled();
     switch (out.kind) {
       case w::fired:
         status_ = send_result::ok;
@@ -416,20 +402,15 @@ class send_op {
         status_ = send_result::timeout;
         return;
       case w::cancelled:
-        throw_cancelled(name_);
+        throw_cancelled(this->name_);
       default:
-        status_ = send_result::closed;
-        if constexpr (!Timed) throw_send_closed(name_, *wait_->op.ch);
+        closed(*this->wait_->op.ch);
         return;
     }
   }
 
   T value_;
-  std::optional<op_wait<send_arm<T>>> wait_;
-  const char* name_;
   send_result status_ = send_result::ok;
-  mutable op_state state_ = op_state::done;
-  int uncaught_ = 0;
 };
 
 template <class T>

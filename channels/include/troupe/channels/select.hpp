@@ -172,26 +172,20 @@ class select_op {
       complete(out);
       return;
     }
-    pending_ = true;
-    uncaught_ = std::uncaught_exceptions();
+    pending_.begin("select");  // throws errc::would_block_worker outside a task
   }
   select_op(const select_op&) = delete;
   select_op& operator=(const select_op&) = delete;
   select_op(select_op&&) = delete;
   select_op& operator=(select_op&&) = delete;
-  /// Throws errc::would_block_worker if the select needed to wait and was
-  /// never co_awaited (unless another exception is in flight).
-  ~select_op() noexcept(false) {
-    if (pending_ && !awaited_ && std::uncaught_exceptions() <= uncaught_) {
-      pending_ = false;
-      throw_would_block("select");
-    }
-  }
+  /// A select that had to wait and was never co_awaited fails its task
+  /// (see pending_state).
+  ~select_op() { pending_.end("select"); }
 
-  bool await_ready() const noexcept { return !pending_; }
+  bool await_ready() const noexcept { return !pending_.pending(); }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    awaited_ = true;
+    pending_.awaited();
     engine_.emplace(spec_);
     return engine_->start(context_of(h), h);
   }
@@ -199,7 +193,6 @@ class select_op {
     if (engine_) {
       select_outcome out = engine_->result();
       engine_.reset();
-      pending_ = false;
       complete(out);
     }
     return index_;
@@ -207,7 +200,10 @@ class select_op {
 
   /// On a thread: the index of the arm that ran.
   [[nodiscard]] std::size_t index() const {
-    if (pending_) throw_would_block("select");
+    if (pending_.pending()) {
+      pending_.settled();
+      throw_would_block("select");
+    }
     return index_;
   }
   // NOLINTNEXTLINE(google-explicit-constructor)
@@ -245,7 +241,7 @@ class select_op {
 
   void complete(const select_outcome& out) {
     using w = select_outcome::what;
-    pending_ = false;
+    pending_.settled();
     switch (out.kind) {
       case w::fired:
         index_ = case_of_arm_[out.index];
@@ -304,9 +300,7 @@ class select_op {
   std::size_t index_ = 0;
   std::size_t after_index_ = 0;
   std::size_t default_index_ = 0;
-  bool pending_ = false;
-  bool awaited_ = false;
-  int uncaught_ = 0;
+  mutable pending_state pending_;
 };
 
 }  // namespace detail::chan

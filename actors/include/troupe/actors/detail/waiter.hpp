@@ -187,6 +187,9 @@ class task_context {
   std::uint64_t incarnation = 0;
   std::stop_token token;
   cancel_slot cancel;  // fired by the root's stop callback on `token`
+  /// A channel operation made in this task and destroyed without being
+  /// co_awaited (its name): the task fails with errc::would_block_worker.
+  const char* unawaited = nullptr;
 
   /// Arms the slot for `w`; if the task is already cancelled, claims and
   /// wakes `w` with wake_reason::cancelled instead (a coroutine_waiter's
@@ -227,6 +230,18 @@ inline void task_context::resume(job& j) noexcept {
 /// is being resumed). Channel operations use it to decide between blocking
 /// (plain threads) and suspending (tasks).
 inline thread_local task_context* tl_current_task = nullptr;
+
+/// Throws errc::would_block_worker naming the channel operation made in the
+/// current task and never co_awaited (task_context::unawaited), clearing
+/// it. Defined in task.cpp.
+[[noreturn]] void throw_unawaited();
+/// Channel waits and task returns call this: a task that dropped a pending
+/// operation fails there.
+inline void check_unawaited() {
+  if (tl_current_task != nullptr && tl_current_task->unawaited != nullptr) [[unlikely]] {
+    throw_unawaited();
+  }
+}
 
 class task_scope {
  public:

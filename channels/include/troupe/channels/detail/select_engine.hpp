@@ -188,6 +188,40 @@ void seed_random(std::uint64_t seed) noexcept;
 bool must_not_block() noexcept;
 
 [[noreturn]] void throw_would_block(const char* op);
+
+/// A pending channel operation (a send, receive or select made in a task)
+/// was destroyed without being co_awaited: records it in the task's
+/// context, which fails the task with errc::would_block_worker at its next
+/// channel wait or when it returns.
+void fail_unawaited(const char* op) noexcept;
+
+/// The would-block rule of channel operations, kept without a throwing
+/// destructor. An operation that cannot complete at once is pending: in a
+/// task it waits for co_await; on a pool worker outside a task begin()
+/// throws errc::would_block_worker where the operation is made. end() (the
+/// operation's destructor) reports a pending one that was never awaited.
+class pending_state {
+ public:
+  /// The operation must wait. Throws outside a task.
+  void begin(const char* op) {
+    if (tl_current_task == nullptr) throw_would_block(op);
+    check_unawaited();
+    state_ = state::pending;
+    uncaught_ = std::uncaught_exceptions();
+  }
+  void awaited() noexcept { state_ = state::awaited; }
+  void settled() noexcept { state_ = state::done; }
+  [[nodiscard]] bool pending() const noexcept { return state_ == state::pending; }
+  void end(const char* op) noexcept {
+    // Not while another exception unwinds through the expression that made it.
+    if (state_ == state::pending && std::uncaught_exceptions() <= uncaught_) fail_unawaited(op);
+  }
+
+ private:
+  enum class state : unsigned char { done, pending, awaited };
+  state state_ = state::done;
+  int uncaught_ = 0;
+};
 [[noreturn]] void throw_send_closed(const char* op, const channel_base& ch);
 [[noreturn]] void throw_cancelled(const char* op);
 [[noreturn]] void throw_empty_handle(const char* op);

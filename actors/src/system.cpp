@@ -112,8 +112,8 @@ void spawn_failed(system_core& core) noexcept {
 }
 
 timer add_timer(system_core& core, std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
-                unique_function<bool()> fire) {
-  return core.timers.add(delay, period, std::move(fire));
+                unique_function<bool()> fire, std::shared_ptr<timer_state> state) {
+  return core.timers.add(delay, period, std::move(fire), false, std::move(state));
 }
 
 timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,

@@ -22,8 +22,9 @@ timer_service::clock::time_point timer_service::now() const {
 }
 
 timer timer_service::add(std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
-                         unique_function<bool()> fire, bool internal) {
-  auto state = std::make_shared<timer_state>();
+                         unique_function<bool()> fire, bool internal,
+                         std::shared_ptr<timer_state> state) {
+  if (!state) state = std::make_shared<timer_state>();
   auto fn = std::make_shared<unique_function<bool()>>(std::move(fire));
   bool wake = false;
   {

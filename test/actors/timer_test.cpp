@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <troupe/troupe.hpp>
@@ -112,4 +113,69 @@ TEST_CASE("send_every rejects a non-positive period", "[timers]") {
   troupe::system sys;
   auto r = sys.spawn<Recorder>();
   REQUIRE_THROWS_AS(sys.send_every(r, 0ms, Tick{1}), troupe::error);
+}
+
+namespace {
+std::atomic<int> g_tick_copies{0};
+struct CountedTick {
+  CountedTick() = default;
+  CountedTick(const CountedTick& /*unused*/) { g_tick_copies.fetch_add(1); }
+  CountedTick(CountedTick&&) noexcept = default;
+  CountedTick& operator=(const CountedTick&) = default;
+  CountedTick& operator=(CountedTick&&) noexcept = default;
+  ~CountedTick() = default;
+};
+struct Hold {
+  std::atomic<bool>* gate;
+};
+struct Count {};
+class Gated : public troupe::actor<Gated> {
+ public:
+  void on(Hold h) {
+    while (!h.gate->load()) std::this_thread::yield();
+  }
+  void on(CountedTick /*unused*/) { ++ticks_; }
+  void on(Tick /*unused*/) { ++ticks_; }
+  [[nodiscard]] int on(Count /*unused*/) const { return ticks_; }
+
+ private:
+  int ticks_ = 0;
+};
+}  // namespace
+
+TEST_CASE("a tick already queued when cancel() returns is never handled", "[timers]") {
+  troupe::system sys(troupe::system_config{2});
+  std::atomic<bool> gate{false};
+  auto r = sys.spawn<Gated>();
+  r.send(Hold{&gate});  // keeps the actor busy while ticks queue behind it
+  SECTION("send_after") {
+    auto t = sys.send_after(r, 1ms, Tick{1});
+    // A one-shot timer is inactive once it fired: its tick is in the mailbox.
+    REQUIRE(troupe::test::eventually([&] { return !t.active(); }));
+    t.cancel();
+  }
+  SECTION("send_every") {
+    g_tick_copies.store(0);
+    auto t = sys.send_every(r, 1ms, CountedTick{});
+    // Each tick is a copy of the message: three copies, three ticks queued.
+    REQUIRE(troupe::test::eventually([] { return g_tick_copies.load() >= 3; }));
+    t.cancel();
+  }
+  gate.store(true);
+  REQUIRE(r.ask(Count{}).get(10s) == 0);
+}
+
+TEST_CASE("send_after and send_every refuse an empty ref", "[timers]") {
+  troupe::system sys;
+  troupe::ref<Recorder> none;
+  auto code = [](auto f) {
+    try {
+      f();
+    } catch (const troupe::error& e) {
+      return e.value();
+    }
+    return troupe::errc{};
+  };
+  REQUIRE(code([&] { sys.send_after(none, 1ms, Tick{1}); }) == troupe::errc::invalid_argument);
+  REQUIRE(code([&] { sys.send_every(none, 1ms, Tick{1}); }) == troupe::errc::invalid_argument);
 }

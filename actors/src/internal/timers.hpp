@@ -36,10 +36,12 @@ class timer_service {
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 
-  /// `fire` returns true to keep a periodic timer going. Throws
+  /// `fire` returns true to keep a periodic timer going; `state` is the
+  /// timer's state when the caller made it (null: a new one). Throws
   /// errc::system_shutdown after cancel_user() (user timers) or stop().
   timer add(std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
-            unique_function<bool()> fire, bool internal = false);
+            unique_function<bool()> fire, bool internal = false,
+            std::shared_ptr<timer_state> state = nullptr);
 
   /// Drops the pending user timers and refuses new ones; returns how many
   /// were dropped. Internal timers keep firing.

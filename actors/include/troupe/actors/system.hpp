@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -108,8 +109,9 @@ void spawn_failed(system_core& core) noexcept;
 /// Gives `c` a bounded mailbox (before it is activated). Throws
 /// errc::invalid_argument for a policy without capacity, std::bad_alloc.
 void make_bounded(cell& c, const spawn_options& opts);
+/// `state`: the timer's state, made by the caller (null: a new one).
 timer add_timer(system_core& core, std::chrono::nanoseconds delay, std::chrono::nanoseconds period,
-                unique_function<bool()> fire);
+                unique_function<bool()> fire, std::shared_ptr<timer_state> state = nullptr);
 /// A runtime timer: keeps firing during shutdown (supervisor stop timeouts).
 timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,
                          unique_function<bool()> fire);
@@ -144,6 +146,44 @@ class construct_scope {
 template <class A>
 constexpr bool overrides_on_start() {
   return !std::is_same_v<decltype(&A::on_start), void (actor<A>::*)()>;
+}
+
+/// A message of send_after/send_every. It is handled only if its timer was
+/// not cancelled by then: once cancel() returns, a tick already queued is
+/// dropped when its turn comes.
+template <class A, class M>
+class tick_node final : public message {
+ public:
+  template <class X>
+  tick_node(std::shared_ptr<const timer_state> st, X&& x)
+      : st_(std::move(st)), inner_(std::forward<X>(x)) {}
+  void run(cell& c) override {
+    if (!st_->cancelled.load(std::memory_order_seq_cst)) inner_.run(c);
+  }
+  [[nodiscard]] const char* type_name() const noexcept override { return inner_.type_name(); }
+
+ private:
+  std::shared_ptr<const timer_state> st_;
+  send_node<A, M> inner_;
+};
+
+/// Sends a tick of the timer `st` to `c`, never waiting (the timer thread
+/// must not block): a full bounded mailbox refuses it.
+template <class A, class M, class X>
+send_result send_tick(cell* c, const std::shared_ptr<timer_state>& st, X&& x) {
+  struct args {
+    const std::shared_ptr<timer_state>* st;
+    std::remove_reference_t<X>* x;
+    static message* make(void* a) {
+      auto* s = static_cast<args*>(a);
+      return new tick_node<A, M>(*s->st, std::forward<X>(*s->x));
+    }
+  };
+  if (c->bounded()) [[unlikely]] {
+    args a{&st, std::addressof(x)};
+    return c->bounded_send(node_maker{&a, &args::make}, send_wait::never);
+  }
+  return c->enqueue(new tick_node<A, M>(st, std::forward<X>(x)));
 }
 
 /// The one spawn sequence, for system::spawn and start_child: allocates
@@ -248,11 +288,15 @@ class system {
     using msg_t = std::remove_cvref_t<M>;
     static_assert(handles<A, msg_t>,
                   "troupe::system::send_after: the actor type A has no handler on(M) for M");
-    return detail::add_timer(*core_, detail::to_ns(delay), std::chrono::nanoseconds{0},
-                             [to, msg = msg_t(std::forward<M>(m))]() mutable {
-                               to.try_send(std::move(msg));  // never waits on the timer thread
-                               return false;
-                             });
+    if (!to) detail::throw_empty_ref("system::send_after");
+    auto st = std::make_shared<detail::timer_state>();
+    return detail::add_timer(
+        *core_, detail::to_ns(delay), std::chrono::nanoseconds{0},
+        [to, st, msg = msg_t(std::forward<M>(m))]() mutable {
+          detail::send_tick<A, msg_t>(to.cell_ptr(), st, std::move(msg));
+          return false;
+        },
+        st);
   }
 
   /// Sends a copy of `m` to `to` every `period` (first after one period),
@@ -266,10 +310,15 @@ class system {
                   "troupe::system::send_every: the message type M must be copyable");
     auto p = detail::to_ns(period);
     if (p <= std::chrono::nanoseconds{0}) throw_bad_period();
-    return detail::add_timer(*core_, p, p, [to, msg = msg_t(std::forward<M>(m))]() {
-      // A full bounded mailbox skips a tick; a dead actor ends the timer.
-      return to.try_send(msg) != send_result::closed;
-    });
+    if (!to) detail::throw_empty_ref("system::send_every");
+    auto st = std::make_shared<detail::timer_state>();
+    return detail::add_timer(
+        *core_, p, p,
+        [to, st, msg = msg_t(std::forward<M>(m))]() {
+          // A full bounded mailbox skips a tick; a dead actor ends the timer.
+          return detail::send_tick<A, msg_t>(to.cell_ptr(), st, msg) != send_result::closed;
+        },
+        st);
   }
 
   /// Stops every actor (see shutdown_mode), cancels timers, joins the

@@ -24,7 +24,9 @@ class timer {
   explicit timer(std::shared_ptr<detail::timer_state> s) noexcept : s_(std::move(s)) {}
 
   /// Stops the timer: once cancel() returns, it sends nothing more (a
-  /// firing in progress completes first). Idempotent.
+  /// firing in progress completes first), and a message it sent that is
+  /// still queued is dropped when its turn comes: no handler sees it.
+  /// Idempotent.
   void cancel() noexcept {
     if (!s_) return;
     std::lock_guard lk(s_->fire_mu);

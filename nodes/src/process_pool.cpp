@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "nodes_log.hpp"
-#include "peer_link.hpp"
-#include "pool_internal.hpp"
+#include "internal/nodes_log.hpp"
+#include "internal/peer_link.hpp"
+#include "internal/pool_internal.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/isolated.hpp"

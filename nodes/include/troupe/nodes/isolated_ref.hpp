@@ -19,7 +19,6 @@
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/codec.hpp"
 #include "troupe/wire/message.hpp"
-#include "troupe/wire/reader.hpp"
 
 namespace troupe {
 
@@ -82,7 +81,8 @@ class isolated_ref {
     }
     nodes::detail::peer_ask(peer(), &nodes::detail::encode_msg<msg_t>, &m,
                             [p = std::move(p)](const nodes::detail::reply_view& r) mutable {
-                              complete(p, r);
+                              nodes::detail::complete_reply(p, r, "isolated ask", "reply",
+                                                            [](bool /*ok*/) {});
                             });
   }
 
@@ -121,26 +121,6 @@ class isolated_ref {
   explicit isolated_ref(std::shared_ptr<owner> o) noexcept : owner_(std::move(o)) {}
 
  private:
-  template <class R>
-  static void complete(promise<R>& p, const nodes::detail::reply_view& r) {
-    if (!r.ok) {
-      p.set_error(r.code, std::string(r.what));
-      return;
-    }
-    if constexpr (std::is_void_v<R>) {
-      p.set_value();
-    } else {
-      R v{};
-      wire::reader rd(r.body);
-      wire::read_value(rd, v);
-      if (!rd.complete()) {
-        p.set_error(errc::peer_lost, "isolated ask: bad reply: " + rd.result("reply").message());
-        return;
-      }
-      p.set_value(std::move(v));
-    }
-  }
-
   nodes::detail::process_peer& peer() const {
     if (!owner_) throw error(errc::invalid_argument, "isolated_ref: empty ref");
     return *owner_->p;

@@ -1,4 +1,4 @@
-#include "peer_link.hpp"
+#include "internal/peer_link.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "nodes_log.hpp"
+#include "internal/nodes_log.hpp"
 #include "troupe/actors/detail/job.hpp"
 
 namespace troupe::nodes::detail {

@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "nodes_log.hpp"
-#include "peer_link.hpp"
-#include "pool_internal.hpp"
+#include "internal/nodes_log.hpp"
+#include "internal/peer_link.hpp"
+#include "internal/pool_internal.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/system.hpp"
-#include "troupe/nodes/isolated.hpp"
+#include "troupe/nodes/detail/isolated_registry.hpp"  // reply_ok, reply_error
 #include "troupe/nodes/process_pool.hpp"
 
 namespace troupe::nodes::detail {

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "peer_link.hpp"
+#include "internal/peer_link.hpp"
 #include "process_fixtures.hpp"
 
 extern char** environ;  // NOLINT

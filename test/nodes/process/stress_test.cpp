@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "peer_link.hpp"
+#include "internal/peer_link.hpp"
 #include "process_fixtures.hpp"
 
 using namespace std::chrono_literals;

@@ -41,8 +41,9 @@
 
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"
-#include "troupe/wire/codec.hpp"
+#include "troupe/nodes/detail/payload.hpp"
 #include "troupe/nodes/process.hpp"
+#include "troupe/wire/codec.hpp"
 #include "troupe/wire/reader.hpp"
 
 namespace troupe {
@@ -293,26 +294,9 @@ class process_pool {
   static void complete_one(promise<R>& p, std::atomic<int>& state,
                            const nodes::detail::reply_view& r) {
     using nodes::detail::outcome;
-    if (!r.ok) {
-      state.store(static_cast<int>(outcome::failed), std::memory_order_release);
-      p.set_error(r.code, std::string(r.what));
-      return;
-    }
-    if constexpr (std::is_void_v<R>) {
-      state.store(static_cast<int>(outcome::ok), std::memory_order_release);
-      p.set_value();
-    } else {
-      R v{};
-      wire::reader rd(r.body);
-      wire::read_value(rd, v);
-      if (!rd.complete()) {
-        state.store(static_cast<int>(outcome::failed), std::memory_order_release);
-        p.set_error(errc::peer_lost, "process_pool: bad result: " + rd.result("result").message());
-        return;
-      }
-      state.store(static_cast<int>(outcome::ok), std::memory_order_release);
-      p.set_value(std::move(v));
-    }
+    nodes::detail::complete_reply(p, r, "process_pool", "result", [&state](bool ok) {
+      state.store(static_cast<int>(ok ? outcome::ok : outcome::failed), std::memory_order_release);
+    });
   }
 
   template <class R>

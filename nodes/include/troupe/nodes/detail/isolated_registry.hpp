@@ -1,0 +1,99 @@
+#pragma once
+/// Not API. The registration of isolated actor types by name (what
+/// TROUPE_ISOLATED_ACTOR expands to) and the child side of one isolated
+/// actor that a registered factory makes: child_host, which delivers
+/// decoded messages to the local actor and sends its replies.
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "troupe/actors/actor_addr.hpp"
+#include "troupe/actors/error.hpp"
+#include "troupe/actors/future.hpp"
+#include "troupe/actors/handler.hpp"
+#include "troupe/actors/ref.hpp"
+#include "troupe/actors/system.hpp"
+#include "troupe/nodes/detail/payload.hpp"
+#include "troupe/nodes/process.hpp"
+#include "troupe/wire/message.hpp"
+
+namespace troupe::nodes::detail {
+
+/// The child side of one isolated actor: delivers decoded messages to the
+/// local actor and returns replies. Implemented per actor type below.
+class child_host {
+ public:
+  virtual ~child_host() = default;
+  /// Delivers a `send`; false if the type is not in the list.
+  virtual bool deliver(wire::any_message& m) = 0;
+  /// Delivers an `ask`; the reply goes to `sink`. False if not in the list.
+  virtual bool ask(wire::any_message& m, std::uint64_t req) = 0;
+  virtual void stop() = 0;
+  [[nodiscard]] virtual actor_addr addr() const = 0;
+};
+
+/// Where a child host sends replies (implemented by the child runtime).
+void reply_ok(std::uint64_t req, encode_fn enc, const void* value);
+void reply_error(std::uint64_t req, troupe::errc code, const std::string& what);
+
+using host_factory = std::unique_ptr<child_host> (*)(troupe::system&);
+/// Registers an isolated actor type by name (static initialization). Throws
+/// troupe::error(errc::invalid_argument) for a name registered twice.
+bool register_isolated_factory(std::string_view name, host_factory make);
+
+template <class A, class M>
+void host_ask(ref<A>& r, M&& m, std::uint64_t req) {
+  using R = handler_result_t<A, M>;
+  r.ask(std::move(m)).then([req](future<R> f) {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f.get();
+        reply_ok(req, nullptr, nullptr);
+      } else {
+        R v = f.get();
+        reply_ok(req, &encode_value<R>, &v);
+      }
+    } catch (const troupe::error& e) {
+      reply_error(req, e.value(), e.what());
+    } catch (const std::exception& e) {
+      reply_error(req, troupe::errc::handler_threw, e.what());
+    }
+  });
+}
+
+template <class A, class... Ms>
+class host final : public child_host {
+ public:
+  explicit host(troupe::system& sys) : ref_(sys.spawn<A>()) {}
+  bool deliver(wire::any_message& m) override {
+    return ((m.is<Ms>() ? (ref_.send(std::move(m.get<Ms>())), true) : false) || ...);
+  }
+  bool ask(wire::any_message& m, std::uint64_t req) override {
+    return ((m.is<Ms>() ? (host_ask<A>(ref_, std::move(m.get<Ms>()), req), true) : false) || ...);
+  }
+  void stop() override { ref_.stop(); }
+  [[nodiscard]] actor_addr addr() const override { return actor_addr(ref_); }
+
+ private:
+  ref<A> ref_;
+};
+
+template <class A, class... Ms>
+bool register_isolated(std::string_view name) {
+  static_assert(sizeof...(Ms) > 0, "TROUPE_ISOLATED_ACTOR: list the message types A accepts");
+  static_assert((wire::named_message<Ms> && ...),
+                "TROUPE_ISOLATED_ACTOR: every message type needs a stable name "
+                "(TROUPE_MESSAGE(Type, \"name\"))");
+  static_assert((handles<A, Ms> && ...),
+                "TROUPE_ISOLATED_ACTOR: the actor has no handler on(M) for a listed message type");
+  return register_isolated_factory(name, [](troupe::system& sys) -> std::unique_ptr<child_host> {
+    return std::make_unique<host<A, Ms...>>(sys);
+  });
+}
+
+}  // namespace troupe::nodes::detail

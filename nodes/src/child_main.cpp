@@ -1,0 +1,253 @@
+// The child's runtime: child_main (resource limits, the connection to the
+// parent on fd 3, the main loop that runs pool calls), the frames from the
+// parent (spawn of the registered actor, send, ask, call, stop), and the
+// replies and the actor's exit sent back.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "internal/child_launch.hpp"
+#include "internal/isolated_registry.hpp"
+#include "internal/peer_link.hpp"
+#include "internal/pool_internal.hpp"
+#include "troupe/actors/actor.hpp"
+#include "troupe/actors/system.hpp"
+#include "troupe/nodes/detail/isolated_registry.hpp"
+#include "troupe/nodes/process.hpp"
+#include "troupe/wire/message.hpp"
+
+namespace troupe::nodes::detail {
+
+namespace {
+
+struct child_exit {
+  exit_reason reason;
+};
+
+class child_state;
+child_state* g_child = nullptr;  // set once in child_main, before any frame
+
+class child_watch;
+
+class child_state {
+ public:
+  std::shared_ptr<peer_link> link;
+  std::unique_ptr<child_host> host;
+  troupe::system* sys = nullptr;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool graceful = false;
+  std::deque<std::vector<std::byte>> calls;  // pool mode: call frames, run on the main thread
+
+  void finish(bool g) {
+    {
+      std::lock_guard lk(mu);
+      done = true;
+      graceful = graceful || g;
+    }
+    cv.notify_all();
+  }
+};
+
+class child_watch : public troupe::actor<child_watch> {
+ public:
+  void on(actor_addr target) { monitor(target); }
+  void on(troupe::down d) {
+    child_state* st = g_child;
+    const auto kind = static_cast<std::uint8_t>(d.reason.code);
+    (void)st->link->post(
+        frame_kind::actor_exit,
+        [&](wire::writer& w) {
+          w.byte(kind);
+          wire::write_value(w, d.reason.what);
+        },
+        true);
+    st->link->close_after_flush();
+  }
+};
+
+void on_child_frame(frame_kind k, std::span<const std::byte> body) {
+  child_state* st = g_child;
+  switch (k) {
+    case frame_kind::spawn: {
+      std::string name;
+      wire::reader r(body);
+      wire::read_value(r, name);
+      if (!r.complete()) throw std::runtime_error("bad spawn frame");
+      if (st->host) throw std::runtime_error("second spawn frame");
+      if (name == pool_worker_name) return;  // pool mode: calls only
+      const host_factory make = find_isolated_factory(name);
+      if (make == nullptr) {
+        throw std::runtime_error("no isolated actor registered as \"" + name +
+                                 "\" in this binary");
+      }
+      st->host = make(*st->sys);
+      auto watch = st->sys->spawn<child_watch>();
+      watch.send(st->host->addr());
+      return;
+    }
+    case frame_kind::send: {
+      if (!st->host) throw std::runtime_error("send before spawn");
+      wire::any_message m;
+      const wire::status s = wire::decode_message(body, m);
+      if (!s) throw std::runtime_error("send: " + s.message());
+      if (!st->host->deliver(m)) {
+        throw std::runtime_error("send: message " + std::string(m.name()) +
+                                 " is not accepted by this isolated actor");
+      }
+      return;
+    }
+    case frame_kind::ask: {
+      if (!st->host) throw std::runtime_error("ask before spawn");
+      wire::reader r(body);
+      const auto req = r.fixed<std::uint64_t>();
+      if (!r.ok()) throw std::runtime_error("truncated ask");
+      wire::any_message m;
+      const wire::status s = wire::decode_message(body.subspan(8), m);
+      if (!s) {
+        reply_error(req, troupe::errc::invalid_argument, "ask: " + s.message());
+        return;
+      }
+      if (!st->host->ask(m, req)) {
+        reply_error(req, troupe::errc::invalid_argument,
+                    "ask: message " + std::string(m.name()) + " is not accepted by this actor");
+      }
+      return;
+    }
+    case frame_kind::call: {
+      {
+        std::lock_guard lk(st->mu);
+        st->calls.emplace_back(body.begin(), body.end());
+      }
+      st->cv.notify_all();
+      return;
+    }
+    case frame_kind::stop: {
+      if (st->host) {
+        st->host->stop();  // child_watch reports the exit and closes
+      } else {
+        std::lock_guard lk(st->mu);
+        st->calls.emplace_back();  // an empty entry: stop after the queued calls
+        st->cv.notify_all();
+      }
+      return;
+    }
+    default:
+      throw std::runtime_error("unexpected frame kind " + std::to_string(static_cast<int>(k)) +
+                               " from the parent");
+  }
+}
+
+}  // namespace
+
+void reply_ok(std::uint64_t req, encode_fn enc, const void* value) {
+  (void)g_child->link->post(
+      frame_kind::reply_ok,
+      [&](wire::writer& w) {
+        w.fixed(req);
+        if (enc != nullptr) enc(w, value);
+      },
+      true);
+}
+
+void reply_error(std::uint64_t req, troupe::errc code, const std::string& what) {
+  (void)g_child->link->post(
+      frame_kind::reply_err,
+      [&](wire::writer& w) {
+        w.fixed(req);
+        w.byte(static_cast<std::uint8_t>(code));
+        wire::write_value(w, what);
+      },
+      true);
+}
+
+}  // namespace troupe::nodes::detail
+
+namespace troupe::nodes {
+
+std::optional<int> child_main(int argc, char** argv) {
+  using namespace detail;
+  if (argc < 2 || std::string_view(argv[1]) != child_marker) return std::nullopt;
+  const auto ppid = static_cast<pid_t>(child_arg_u64(argc, argv, "ppid"));
+  // Die with the parent (the thread that spawned us lives as long as the
+  // parent's I/O runtime), and catch a parent that died before this line.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (ppid == 0 || ::getppid() != ppid) ::_exit(70);
+  if (const std::uint64_t as = child_arg_u64(argc, argv, "as"); as != 0) {
+    rlimit rl{as, as};
+    ::setrlimit(RLIMIT_AS, &rl);
+  }
+  if (const std::uint64_t cpu = child_arg_u64(argc, argv, "cpu"); cpu != 0) {
+    rlimit rl{cpu, cpu + 1};
+    ::setrlimit(RLIMIT_CPU, &rl);
+  }
+  if (::fcntl(child_fd, F_GETFD) < 0) ::_exit(71);
+  ::fcntl(child_fd, F_SETFD, FD_CLOEXEC);  // not inherited by anything this child starts
+
+  auto& rt = io_runtime::get();  // before `st`, so that it is destroyed after it
+  static child_state st;
+  g_child = &st;
+  troupe::system sys;
+  st.sys = &sys;
+  link_config cfg;
+  cfg.my_role = wire::peer_role::child;
+  cfg.peer_role = wire::peer_role::parent;
+  cfg.expected_pid = ppid;
+  cfg.name = child_arg(argc, argv, "name") + "@parent";
+  if (auto v = child_arg_u64(argc, argv, "hb")) {
+    cfg.heartbeat_interval = std::chrono::milliseconds(v);
+  }
+  if (auto v = child_arg_u64(argc, argv, "hbto")) {
+    cfg.heartbeat_timeout = std::chrono::milliseconds(v);
+  }
+  if (auto v = child_arg_u64(argc, argv, "maxframe")) cfg.max_frame = v;
+  st.link = std::make_shared<peer_link>(rt.context(), child_fd, cfg);
+  st.link->start([](frame_kind k, std::span<const std::byte> body) { on_child_frame(k, body); },
+                 [](const std::string& why, bool /*clean*/) {
+                   // Graceful only when this side closed after its last frame;
+                   // EOF from the parent means it is gone.
+                   g_child->finish(why == closed_by_us);
+                 });
+
+  // The main thread runs pool calls, one at a time, until the link closes.
+  for (;;) {
+    std::vector<std::byte> call;
+    {
+      std::unique_lock lk(st.mu);
+      st.cv.wait(lk, [&] { return st.done || !st.calls.empty(); });
+      if (st.done) break;
+      call = std::move(st.calls.front());
+      st.calls.pop_front();
+    }
+    if (call.empty()) {  // stop: everything before it has run
+      st.link->close_after_flush();
+      continue;
+    }
+    run_pool_call(call);
+  }
+  // Graceful or not, the child leaves with _exit once its connection is
+  // closed: its last frames are written, its actor has ended (or the parent
+  // is gone), and static destructors would race the I/O thread and could
+  // block in user code. The parent reads the outcome from the exit status.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::_exit(0);
+}
+
+}  // namespace troupe::nodes

@@ -47,7 +47,7 @@ class isolated_ref {
 
   isolated_ref() noexcept = default;
 
-  /// Sends `m` to A in the child. dead once the child is gone; full if the
+  /// Sends `m` to A in the child. closed once the child is gone; full if the
   /// connection's send queue is full and this thread may not wait.
   template <class M>
   send_result send(const M& m) const {

@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -113,6 +115,23 @@ void throw_send_closed(const char* op, const channel_base& ch) {
 
 void throw_cancelled(const char* op) {
   throw error(errc::cancelled, std::string(op) + ": the task was cancelled");
+}
+
+void check_capacity(std::size_t cap) {
+  if (cap <= kMaxCapacity) return;
+  std::string text = "make_channel: capacity " + std::to_string(cap) + " exceeds the maximum " +
+                     std::to_string(kMaxCapacity);
+  if (cap > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+    text += " (it is " + std::to_string(static_cast<std::ptrdiff_t>(cap)) +
+            " converted to an unsigned size)";
+  }
+  throw error(errc::invalid_argument, text);
+}
+
+void throw_capacity_unallocatable(std::size_t cap, std::size_t slot_size) {
+  throw error(errc::invalid_argument, "make_channel: capacity " + std::to_string(cap) +
+                                          " is too large to allocate (" + std::to_string(cap) +
+                                          " slots of " + std::to_string(slot_size) + " bytes)");
 }
 
 void throw_empty_handle(const char* op) {

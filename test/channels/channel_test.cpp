@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -350,4 +351,24 @@ TEST_CASE("empty handles throw invalid_argument", "[channels]") {
   REQUIRE_FALSE(tx);
   REQUIRE(error_of([&] { tx.send(1); }) == troupe::errc::invalid_argument);
   REQUIRE(error_of([&] { (void)rx.try_recv(); }) == troupe::errc::invalid_argument);
+}
+
+TEST_CASE("make_channel refuses a capacity it cannot hold, naming it", "[channels]") {
+  std::string what;
+  const int negative = -1;
+  REQUIRE(error_of([&] { troupe::make_channel<int>(static_cast<std::size_t>(negative)); }, &what) ==
+          troupe::errc::invalid_argument);
+  REQUIRE(what.find("capacity 18446744073709551615") != std::string::npos);
+  REQUIRE(what.find("-1 converted") != std::string::npos);
+  REQUIRE(error_of([&] { troupe::make_channel<int>((std::size_t{1} << 40) + 1); }, &what) ==
+          troupe::errc::invalid_argument);
+  REQUIRE(what.find("exceeds the maximum") != std::string::npos);
+  // Within the limit but far beyond memory: refused by name, not bad_alloc.
+  REQUIRE(error_of([&] { troupe::make_channel<std::array<char, 4096>>(std::size_t{1} << 40); },
+                   &what) == troupe::errc::invalid_argument);
+  REQUIRE(what.find("too large to allocate") != std::string::npos);
+  // The largest sizes that fit still work.
+  auto [tx, rx] = troupe::make_channel<int>(1000000);
+  REQUIRE(tx.try_send(1) == troupe::send_result::ok);
+  REQUIRE(rx.try_recv().value() == 1);
 }

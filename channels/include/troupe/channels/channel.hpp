@@ -627,6 +627,9 @@ std::pair<sender<T>, receiver<T>> make_pair_of(channel<T>* c) noexcept {
 
 /// A channel of capacity `capacity`: 0 is a rendezvous (a send waits for a
 /// receiver), N > 0 buffers up to N values. Returns {sender, receiver}.
+/// Throws errc::invalid_argument naming the capacity if it exceeds 2^40
+/// (detail::chan::kMaxCapacity; a negative int converted to size_t does) or
+/// its buffer cannot be allocated.
 template <class T>
 std::pair<sender<T>, receiver<T>> make_channel(std::size_t capacity) {
   using detail::chan::kind;

@@ -152,6 +152,14 @@ enum class op_result : std::uint8_t {
 
 enum class kind : std::uint8_t { ring, zero, list };
 
+/// The largest capacity of a buffered channel (2^40 values): the ring's
+/// indices keep an index, a mark bit and a lap count in one word.
+inline constexpr std::size_t kMaxCapacity = std::size_t{1} << 40;
+/// Throws errc::invalid_argument naming `cap` if it exceeds kMaxCapacity
+/// (a negative number converted to size_t lands here too).
+void check_capacity(std::size_t cap);
+[[noreturn]] void throw_capacity_unallocatable(std::size_t cap, std::size_t slot_size);
+
 /// The type-independent part of a channel.
 class channel_base {
  public:
@@ -242,8 +250,18 @@ class channel final : public channel_base {
                 "under the channel's lock and into ring slots)");
   static_assert(std::is_nothrow_destructible_v<T>, "troupe::channel<T>: ~T must not throw");
 
-  /// A new channel with one sender and one receiver reference.
-  static channel* create(kind k, std::size_t cap) { return new channel(k, cap); }
+  /// A new channel with one sender and one receiver reference. Throws
+  /// errc::invalid_argument for a ring capacity over kMaxCapacity or one
+  /// whose slots cannot be allocated, naming the capacity.
+  static channel* create(kind k, std::size_t cap) {
+    if (k != kind::ring) return new channel(k, cap);
+    check_capacity(cap);
+    try {
+      return new channel(k, cap);
+    } catch (const std::bad_alloc&) {
+      throw_capacity_unallocatable(cap, sizeof(slot));
+    }
+  }
 
   // ---- fast paths (no lock held) ---------------------------------------------
 

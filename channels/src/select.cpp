@@ -209,6 +209,30 @@ bool try_arms(const select_spec& s, int first, all_locked& lk, select_outcome& o
   return false;
 }
 
+// Reads the ring words of every arm's channel into `w` (2 per arm).
+void read_rings(const select_spec& s, std::size_t* w) noexcept {
+  for (std::uint32_t i = 0; i < s.n; ++i) s.arms[i]->ch->ring_words(w[2 * i], w[2 * i + 1]);
+}
+
+// try_arms for a select with a default. Go's select decides on one snapshot
+// of its channels; ring operations do not take the channel locks held here,
+// so one sweep can find each ring empty (or full) at a different instant
+// while a value moves past it. The ring words are read before and after the
+// sweep: if none changed, no ring operation completed in between, every arm
+// was blocked for the whole sweep, and the default is right. Otherwise the
+// sweep runs again. True if an arm completed; false: take the default.
+bool try_arms_snapshot(const select_spec& s, int first, all_locked& lk, select_outcome& out) {
+  std::size_t before[2 * kMaxArms];
+  std::size_t after[2 * kMaxArms];
+  read_rings(s, before);
+  for (;;) {
+    if (try_arms(s, first, lk, out)) return true;
+    read_rings(s, after);
+    if (std::equal(before, before + 2 * s.n, after)) return false;
+    std::copy(after, after + 2 * s.n, before);
+  }
+}
+
 bool any_active(const select_spec& s) noexcept {
   for (std::uint32_t i = 0; i < s.n; ++i) {
     if (s.arms[i]->active) return true;
@@ -220,10 +244,12 @@ bool any_active(const select_spec& s) noexcept {
 
 void select_try(const select_spec& s, select_outcome& out) {
   all_locked lk(s);
-  if (try_arms(s, -1, lk, out)) return;
   if (s.has_default) {
-    out = {select_outcome::what::otherwise, 0};
-  } else if (!any_active(s) && !s.deadline) {
+    if (!try_arms_snapshot(s, -1, lk, out)) out = {select_outcome::what::otherwise, 0};
+    return;
+  }
+  if (try_arms(s, -1, lk, out)) return;
+  if (!any_active(s) && !s.deadline) {
     out = {select_outcome::what::all_closed, 0};
   } else if (s.deadline && clock::now() >= *s.deadline) {
     out = {select_outcome::what::timeout, 0};
@@ -234,12 +260,12 @@ void select_try(const select_spec& s, select_outcome& out) {
 
 bool select_pass(const select_spec& s, waiter& w, int first, select_outcome& out) {
   all_locked lk(s);
+  if (s.has_default) {
+    if (!try_arms_snapshot(s, first, lk, out)) out = {select_outcome::what::otherwise, 0};
+    return true;
+  }
   for (;;) {
     if (try_arms(s, first, lk, out)) return true;
-    if (s.has_default) {
-      out = {select_outcome::what::otherwise, 0};
-      return true;
-    }
     if (!any_active(s) && !s.deadline) {
       out = {select_outcome::what::all_closed, 0};
       return true;

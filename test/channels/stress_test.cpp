@@ -277,3 +277,47 @@ TEST_CASE("cancellation races with wake-ups", "[channels][task][stress]") {
   }
   REQUIRE(received_total == delivered);
 }
+
+TEST_CASE("a select with a default never takes it while one of its channels stays ready",
+          "[channels][select][stress]") {
+  // A mover walks a value around four channels, pushing into the next one
+  // before it pops from the current one, so at every instant at least one
+  // channel holds a value. A non-blocking select over all four must
+  // therefore always find one (Go's select sees one snapshot of its
+  // channels); taking the default would mean it looked at the channels at
+  // different instants while the value moved past its scan.
+  constexpr int kChannels = 4;
+  std::vector<troupe::sender<int>> tx;
+  std::vector<troupe::receiver<int>> rx;
+  for (int i = 0; i < kChannels; ++i) {
+    auto [t, r] = troupe::make_channel<int>(4);
+    tx.push_back(std::move(t));
+    rx.push_back(std::move(r));
+  }
+  REQUIRE(tx[0].try_send(0) == troupe::send_result::ok);
+  std::atomic<bool> stop{false};
+  std::thread mover([&, tx = tx, rx = rx] {
+    for (int at = 0; !stop.load(std::memory_order_relaxed); at = (at + 1) % kChannels) {
+      const int next = (at + 1) % kChannels;
+      while (tx[next].try_send(next) != troupe::send_result::ok) {
+        if (stop.load(std::memory_order_relaxed)) return;
+      }
+      // The selector may hold the value for a moment (it puts it back).
+      while (!rx[at].try_recv()) {
+        if (stop.load(std::memory_order_relaxed)) return;
+      }
+    }
+  });
+  int defaults = 0;
+  auto put_back = [&](int v) {
+    REQUIRE(tx[static_cast<std::size_t>(v)].try_send(v) == troupe::send_result::ok);
+  };
+  const auto until = std::chrono::steady_clock::now() + 2s;
+  for (int i = 0; std::chrono::steady_clock::now() < until || i < 100000; ++i) {
+    troupe::select(rx[0].on(put_back), rx[1].on(put_back), rx[2].on(put_back),
+                   rx[3].on(put_back), troupe::otherwise([&] { ++defaults; }));
+  }
+  stop.store(true);
+  mover.join();
+  REQUIRE(defaults == 0);
+}

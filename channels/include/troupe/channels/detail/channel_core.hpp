@@ -201,6 +201,17 @@ class channel_base {
   /// Wakes one waiter of the receive (or send) side to retry: used when a
   /// waiter that was woken for this channel goes away without retrying.
   void pass_wakeup(bool receivers) noexcept;
+  /// The ring's head and tail words (seq_cst), zeros for the other kinds.
+  /// Every ring operation that completes (and close) changes one of them:
+  /// two equal readings bracket an interval in which the ring was unchanged.
+  void ring_words(std::size_t& head, std::size_t& tail) const noexcept {
+    if (kind_ != kind::ring) {
+      head = tail = 0;
+      return;
+    }
+    head = head_.load(std::memory_order_seq_cst);
+    tail = tail_.load(std::memory_order_seq_cst);
+  }
 
  protected:
   channel_base(kind k, std::size_t cap) noexcept;

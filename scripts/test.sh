@@ -46,9 +46,10 @@ else
 fi
 
 # The tsan/asan test presets set the same values (they win under ctest); these
-# cover the build-time test discovery runs.
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/test/sanitizers/tsan.supp}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+# cover the build-time test discovery runs. allocator_may_return_null=1: tests
+# check that troupe survives an allocation that fails (a huge channel).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 allocator_may_return_null=1 suppressions=$ROOT/test/sanitizers/tsan.supp}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export CTEST_OUTPUT_ON_FAILURE=1
 

@@ -233,12 +233,21 @@ bool try_arms_snapshot(const select_spec& s, int first, all_locked& lk, select_o
   }
 }
 
+// Every channel arm is skipped (closed and drained, its function takes T),
+// so nothing can ever fire but a timeout: the select ends as all_closed
+// instead (a loop over `select(rx.on(f), after(d, g))` would otherwise time
+// out forever on a closed channel, with no sign of the close). A select
+// with no channel arm (after() alone) is a sleep.
+bool all_skipped(const select_spec& s) noexcept;
+
 bool any_active(const select_spec& s) noexcept {
   for (std::uint32_t i = 0; i < s.n; ++i) {
     if (s.arms[i]->active) return true;
   }
   return false;
 }
+
+bool all_skipped(const select_spec& s) noexcept { return !any_active(s) && (s.n > 0 || !s.deadline); }
 
 }  // namespace
 
@@ -249,7 +258,7 @@ void select_try(const select_spec& s, select_outcome& out) {
     return;
   }
   if (try_arms(s, -1, lk, out)) return;
-  if (!any_active(s) && !s.deadline) {
+  if (all_skipped(s)) {
     out = {select_outcome::what::all_closed, 0};
   } else if (s.deadline && clock::now() >= *s.deadline) {
     out = {select_outcome::what::timeout, 0};
@@ -266,7 +275,7 @@ bool select_pass(const select_spec& s, waiter& w, int first, select_outcome& out
   }
   for (;;) {
     if (try_arms(s, first, lk, out)) return true;
-    if (!any_active(s) && !s.deadline) {
+    if (all_skipped(s)) {
       out = {select_outcome::what::all_closed, 0};
       return true;
     }

@@ -191,8 +191,9 @@ TEST_CASE("select skips closed arms and fails when every channel is closed", "[c
   REQUIRE(error_of([&] { troupe::select(rx1.on([](int) {}), rx2.on([](int) {})); }, &what) ==
           troupe::errc::channel_closed);
   REQUIRE(what.find("every channel is closed") != std::string::npos);
-  // With a timeout arm it waits for the timeout instead.
-  REQUIRE(troupe::select(rx1.on([](int) {}), troupe::after(10ms, [] {})) == 1);
+  // A timeout arm does not change it: nothing but the timeout could fire.
+  REQUIRE(error_of([&] { troupe::select(rx1.on([](int) {}), troupe::after(10ms, [] {})); }) ==
+          troupe::errc::channel_closed);
 }
 
 TEST_CASE("a select blocked on a channel wakes when it is closed", "[channels][select]") {
@@ -260,4 +261,52 @@ TEST_CASE("each rendezvous value is taken by exactly one select", "[channels][se
   int wrong = 0;
   for (auto& s : seen) wrong += s.load() != 1 ? 1 : 0;
   REQUIRE(wrong == 0);
+}
+
+TEST_CASE("a select with after ends on closed channels instead of timing out forever",
+          "[channels][select]") {
+  auto [tx, rx] = troupe::make_channel<int>(1);
+  int timeouts = 0;
+  auto wait_once = [&, rx = rx] {
+    troupe::select(rx.on([](int /*unused*/) {}), troupe::after(std::chrono::hours(1), [&] {
+                     ++timeouts;
+                   }));
+  };
+  SECTION("closed before the select") {
+    tx.close();
+    std::string what;
+    REQUIRE(error_of(wait_once, &what) == troupe::errc::channel_closed);
+    REQUIRE(what.find("every channel is closed") != std::string::npos);
+  }
+  SECTION("closed while the select waits") {
+    std::atomic<int> code{-1};
+    std::thread waiter([&] { code.store(static_cast<int>(error_of(wait_once))); });
+    std::this_thread::sleep_for(20ms);  // usually parked by now; either way it must end
+    tx.close();
+    waiter.join();
+    REQUIRE(code.load() == static_cast<int>(troupe::errc::channel_closed));
+  }
+  SECTION("the optional<T> idiom sees the close inside the loop") {
+    REQUIRE(tx.try_send(7) == troupe::send_result::ok);
+    tx.close();
+    std::vector<int> got;
+    for (bool open = true; open;) {
+      troupe::select(rx.on([&](std::optional<int> v) {
+                       if (v) {
+                         got.push_back(*v);
+                       } else {
+                         open = false;
+                       }
+                     }),
+                     troupe::after(std::chrono::hours(1), [&] { ++timeouts; }));
+    }
+    REQUIRE(got == std::vector<int>{7});
+  }
+  REQUIRE(timeouts == 0);
+}
+
+TEST_CASE("a select with only an after arm still sleeps", "[channels][select]") {
+  bool fired = false;
+  REQUIRE(troupe::select(troupe::after(1ms, [&] { fired = true; })) == 0);
+  REQUIRE(fired);
 }

@@ -261,7 +261,9 @@ class select_op {
                         ? "select: send arm: every receiver is gone"
                         : "select: send arm: the channel is closed");
       case w::all_closed:
-        throw error(errc::channel_closed, "select: every channel is closed");
+        throw error(errc::channel_closed,
+                    "select: every channel is closed (a receive arm whose function takes "
+                    "std::optional<T> sees the close; after() cannot fire usefully)");
       case w::cancelled:
         throw_cancelled("select");
       case w::would_block:

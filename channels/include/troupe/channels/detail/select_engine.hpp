@@ -120,7 +120,7 @@ struct select_outcome {
   enum class what : std::uint8_t {
     fired,       ///< arms[index] completed (a receive with no value: its channel is closed)
     closed,      ///< arms[index] is a send on a closed channel
-    all_closed,  ///< every receive arm's channel is closed, and there is nothing else
+    all_closed,  ///< every receive arm's channel is closed, and there is no default
     timeout,     ///< the deadline passed
     otherwise,   ///< nothing was ready and there is a default
     would_block, ///< select_try only: nothing was ready

@@ -167,6 +167,9 @@ void reply_ok(std::uint64_t req, encode_fn enc, const void* value) {
 }
 
 void reply_error(std::uint64_t req, troupe::errc code, const std::string& what) {
+  // A handler may throw a troupe::error with any int as its code; the wire
+  // carries only enumerators (the parent refuses others).
+  if (!troupe::is_errc(static_cast<int>(code))) code = troupe::errc::handler_threw;
   (void)g_child->link->post(
       frame_kind::reply_err,
       [&](wire::writer& w) {

@@ -182,7 +182,13 @@ void peer_link::do_write() {
 }
 
 void peer_link::do_read() {
-  const std::span<std::byte> space = dec_.prepare();
+  std::span<std::byte> space;
+  try {
+    space = dec_.prepare();  // may grow the buffer
+  } catch (const std::exception& e) {
+    fail(std::string("read: ") + e.what(), false);
+    return;
+  }
   sock_.async_read_some(
       asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
@@ -197,10 +203,18 @@ void peer_link::do_read() {
           }
           return;
         }
-        self->dec_.commit(n);
-        while (auto payload = self->dec_.next()) {
-          self->on_payload(*payload);
-          if (self->failed_) return;
+        // Nothing read may throw out of here into the I/O thread: an
+        // exception (an allocation that failed while decoding) closes this
+        // link with the reason.
+        try {
+          self->dec_.commit(n);
+          while (auto payload = self->dec_.next()) {
+            self->on_payload(*payload);
+            if (self->failed_) return;
+          }
+        } catch (const std::exception& e) {
+          self->fail(std::string("read: ") + e.what(), false);
+          return;
         }
         if (!self->dec_.ok()) {
           self->fail("bad frame: " + self->dec_.error().message(), false);
@@ -254,7 +268,13 @@ void peer_link::on_payload(std::span<const std::byte> payload) {
     return;
   }
   const auto kind = static_cast<frame_kind>(payload[0]);
-  if (kind == frame_kind::heartbeat) return;
+  if (kind == frame_kind::heartbeat) {
+    if (payload.size() != 1) {
+      fail("bad frame: a heartbeat carrying " + std::to_string(payload.size() - 1) + " byte(s)",
+           false);
+    }
+    return;
+  }
   if (kind < frame_kind::spawn || kind > frame_kind::actor_exit) {
     fail("bad frame: unknown frame kind " + std::to_string(static_cast<int>(payload[0])), false);
     return;
@@ -263,6 +283,8 @@ void peer_link::on_payload(std::span<const std::byte> payload) {
     on_frame_(kind, payload.subspan(1));
   } catch (const std::exception& e) {
     fail(std::string("bad frame: ") + e.what(), false);
+  } catch (...) {
+    fail("bad frame: an exception that is not a std::exception", false);
   }
 }
 

@@ -187,6 +187,20 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         wire::reader r(body);
         const auto req = r.fixed<std::uint64_t>();
         if (!r.ok()) throw std::runtime_error("truncated reply");
+        // An error reply is checked whole before it completes anything: its
+        // code must be an enumerator and its text complete.
+        std::string what;
+        std::string bad;
+        int code = 0;
+        if (k == frame_kind::reply_err) {
+          code = r.byte();
+          wire::read_value(r, what);
+          if (!r.complete()) {
+            bad = "truncated error reply";
+          } else if (!troupe::is_errc(code)) {
+            bad = "error reply with code " + std::to_string(code) + ", not a troupe::errc";
+          }
+        }
         reply_fn done;
         {
           std::lock_guard lk(mu_);
@@ -195,14 +209,16 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
           done = std::move(it->second);
           pending_.erase(it);
         }
+        if (!bad.empty()) {
+          // The ask fails with the reason; the link closes (the peer broke
+          // the protocol), which fails the rest as peer_lost.
+          done(reply_view{false, {}, troupe::errc::peer_lost, "ask " + actor_type_ + ": " + bad});
+          throw std::runtime_error(bad);
+        }
         if (k == frame_kind::reply_ok) {
           done(reply_view{true, body.subspan(8), {}, {}});
         } else {
-          const auto code = static_cast<troupe::errc>(r.byte());
-          std::string what;
-          wire::read_value(r, what);
-          if (!r.complete()) what = "bad error reply from the child";
-          done(reply_view{false, {}, code, what});
+          done(reply_view{false, {}, static_cast<troupe::errc>(code), what});
         }
         return;
       }

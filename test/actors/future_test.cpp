@@ -131,3 +131,16 @@ TEST_CASE("many threads waiting on one future all wake", "[future][stress]") {
     REQUIRE(shared->get() == round);
   }
 }
+
+TEST_CASE("a future given an error code that is no enumerator still fails", "[future]") {
+  troupe::promise<int> p;
+  auto f = p.get_future();
+  p.set_error(static_cast<troupe::errc>(0), "zero");
+  try {
+    (void)f.get();
+    FAIL("an error was taken for a value");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::invalid_argument);
+    CHECK(std::string(e.what()).find("error code 0 (not a troupe::errc): zero") != std::string::npos);
+  }
+}

@@ -299,11 +299,11 @@ TEST_CASE("a select with a default never takes it while one of its channels stay
   std::thread mover([&, tx = tx, rx = rx] {
     for (int at = 0; !stop.load(std::memory_order_relaxed); at = (at + 1) % kChannels) {
       const int next = (at + 1) % kChannels;
-      while (tx[next].try_send(next) != troupe::send_result::ok) {
+      while (tx[static_cast<std::size_t>(next)].try_send(next) != troupe::send_result::ok) {
         if (stop.load(std::memory_order_relaxed)) return;
       }
       // The selector may hold the value for a moment (it puts it back).
-      while (!rx[at].try_recv()) {
+      while (!rx[static_cast<std::size_t>(at)].try_recv()) {
         if (stop.load(std::memory_order_relaxed)) return;
       }
     }

@@ -118,6 +118,48 @@ TEST_CASE("an exception in an isolated handler fails the ask and ends the child"
   CHECK(why.what.find("boom") != std::string::npos);
 }
 
+TEST_CASE("an error reply never reaches a future as success", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys);
+  // The handler throws a troupe::error with code 0: the reply still fails.
+  auto f = c.ask(pt::Crash{pt::crash_kind::error_code0});
+  try {
+    f.get(10s);
+    FAIL("an error reply was taken for success");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::handler_threw);
+    CHECK(std::string(e.what()).find("code zero") != std::string::npos);
+  }
+}
+
+TEST_CASE("a heartbeat that carries bytes closes its link, naming it", "[nodes][process]") {
+  using namespace troupe::nodes::detail;
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  auto& ctx = io_runtime::get().context();
+  link_config a;
+  a.my_role = troupe::wire::peer_role::parent;
+  a.peer_role = troupe::wire::peer_role::child;
+  a.name = "sender";
+  link_config b;
+  b.my_role = troupe::wire::peer_role::child;
+  b.peer_role = troupe::wire::peer_role::parent;
+  b.name = "receiver";
+  auto la = std::make_shared<peer_link>(ctx, sv[0], a);
+  auto lb = std::make_shared<peer_link>(ctx, sv[1], b);
+  auto why_b = std::make_shared<std::promise<std::string>>();
+  la->start([](frame_kind, std::span<const std::byte>) {}, [](const std::string&, bool) {});
+  lb->start([](frame_kind, std::span<const std::byte>) {},
+            [why_b](const std::string& why, bool) { why_b->set_value(why); });
+  (void)la->post(frame_kind::heartbeat, [](troupe::wire::writer& w) { w.byte(7); }, true);
+  auto f = why_b->get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  const std::string why = f.get();
+  INFO(why);
+  CHECK(why.find("a heartbeat carrying 1 byte(s)") != std::string::npos);
+  la->close("test over");
+}
+
 TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
   troupe::system sys;
   auto c = troupe::spawn_isolated<pt::Counter>(sys);

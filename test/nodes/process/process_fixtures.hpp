@@ -36,8 +36,8 @@ struct Echo {
 };
 TROUPE_MESSAGE(Echo, "pt.echo");
 
-enum class crash_kind : std::uint8_t { segv, abort, exit3, throw_error, spin, alloc };
-TROUPE_ENUM_RANGE(crash_kind, crash_kind::segv, crash_kind::alloc);
+enum class crash_kind : std::uint8_t { segv, abort, exit3, throw_error, spin, alloc, error_code0 };
+TROUPE_ENUM_RANGE(crash_kind, crash_kind::segv, crash_kind::error_code0);
 
 struct Crash {
   crash_kind how = crash_kind::segv;
@@ -73,6 +73,9 @@ class Counter : public troupe::actor<Counter> {
         volatile std::uint64_t x = 0;
         for (;;) x = x + 1;
       }
+      case crash_kind::error_code0:
+        // A troupe::error whose code is no enumerator ("no error" as an int).
+        throw troupe::error(static_cast<troupe::errc>(0), "code zero");
       case crash_kind::alloc: {
         std::vector<char> big(std::size_t{3} << 30, 'x');  // 3 GiB
         n_ += big[12345];

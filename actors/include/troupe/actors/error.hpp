@@ -28,6 +28,14 @@ enum class errc : int {
   invalid_argument,      ///< an argument was out of range (zero workers, ...)
 };
 
+/// The last enumerator of errc.
+inline constexpr errc errc_last = errc::invalid_argument;
+/// True if `v` is the value of an enumerator of errc (a byte from a peer
+/// must pass this before it becomes an errc).
+constexpr bool is_errc(int v) noexcept {
+  return v >= static_cast<int>(errc::handler_threw) && v <= static_cast<int>(errc_last);
+}
+
 /// The category of troupe::errc ("troupe").
 const std::error_category& troupe_category() noexcept;
 

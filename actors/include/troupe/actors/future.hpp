@@ -111,6 +111,12 @@ class state_base {
   // share a reference-counted message buffer whose count libstdc++ keeps
   // outside ThreadSanitizer's view.
   void set_error(errc code, std::string what) {
+    // errc{} is "no error" here: a code that is not an enumerator still
+    // makes the future fail, never look like a value that was never set.
+    if (!is_errc(static_cast<int>(code))) {
+      what = "error code " + std::to_string(static_cast<int>(code)) + " (not a troupe::errc): " + what;
+      code = errc::invalid_argument;
+    }
     complete([&] {
       code_ = code;
       what_ = std::move(what);

@@ -2,7 +2,8 @@
 #
 # Turns on troupe's warning set for <target> (PRIVATE, or INTERFACE for an
 # interface library), like spdlog's cmake/utils.cmake. -Werror only when
-# TROUPE_WERROR is ON (the `debug` preset), like fmt's FMT_WERROR.
+# TROUPE_WERROR is ON (the `release`, `debug` and `tsan` presets), like fmt's
+# FMT_WERROR.
 
 include_guard(GLOBAL)
 

@@ -10,7 +10,8 @@
 #             runs each for 60 s over a copy of its seed corpus
 #             (ctest --preset fuzz -L fuzz; the corpus replays run in every stage)
 #   consumer  installs the release build into build/install and builds and runs
-#             test/consumer against it with find_package(troupe)
+#             test/consumer against it with find_package(troupe); then again
+#             against the release build tree itself (troupe_DIR=build/release)
 # Usage: ./scripts/test.sh [stage...]      (default: release tsan asan fuzz consumer;
 #        "debug" is also accepted: g++ with warnings as errors)
 # Logs: build/<preset>/{configure,build,ctest}.log, build/consumer/*.log.
@@ -33,7 +34,7 @@ else
   for s in "$@"; do
     case "$s" in
       -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     esac
@@ -152,13 +153,38 @@ run_preset_stage() {
   troupe_log "$p: ${RESULT[$p]} (${PASSED[$p]} passed, ${FAILED[$p]} failed, ${SECS[$p]} s)"
 }
 
+# consumer_build <what> <build dir> <log prefix> <cmake arg...>: configures,
+# builds and runs test/consumer in <build dir> against troupe found by the
+# cmake args, logs <log prefix>{configure,build,ctest}.log. Adds its tests to
+# C_PASSED / C_FAILED (a failed configure or build counts as 1 failed).
+consumer_build() {
+  local what=$1 bdir=$2 logs=$3 rc=0
+  shift 3
+  troupe_log "consumer: configure + build test/consumer against $what"
+  if ! run_logged "${logs}configure.log" cmake -S test/consumer -B "$bdir" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ "$@"; then
+    show_tail "${logs}configure.log" 60
+    C_FAILED=$((C_FAILED + 1))
+    return
+  fi
+  if ! run_logged "${logs}build.log" cmake --build "$bdir" --parallel 2; then
+    show_tail "${logs}build.log" 60
+    C_FAILED=$((C_FAILED + 1))
+    return
+  fi
+  run_logged "${logs}ctest.log" ctest --test-dir "$bdir" --output-on-failure \
+    --no-tests=error --timeout 60 || rc=$?
+  parse_ctest "${logs}ctest.log" || CT_FAILED=1
+  if ((rc != 0)); then
+    ((CT_FAILED > 0)) || CT_FAILED=1
+    show_tail "${logs}ctest.log" 60
+  fi
+  C_PASSED=$((C_PASSED + CT_PASSED))
+  C_FAILED=$((C_FAILED + CT_FAILED))
+}
+
 run_consumer_stage() {
   local start=$SECONDS dir=build/consumer prefix=$ROOT/build/install
-  fail() {
-    show_tail "$1" 60
-    troupe_log "consumer: FAILED"
-    record consumer FAIL 0 1 $((SECONDS - start))
-  }
   # The release tree is reused when the release stage already built it.
   if [[ ${RESULT[release]:-} != PASS ]] && ! ensure_built release; then
     troupe_log "consumer: release build failed"
@@ -167,25 +193,22 @@ run_consumer_stage() {
   fi
   rm -rf "$prefix" "$dir"
   mkdir -p "$dir"
+  C_PASSED=0 C_FAILED=0
   troupe_log "consumer: install release build into build/install"
-  run_logged "$dir/install.log" cmake --install build/release --prefix "$prefix" ||
-    { fail "$dir/install.log"; return; }
-  troupe_log "consumer: configure + build test/consumer against it"
-  run_logged "$dir/configure.log" cmake -S test/consumer -B "$dir/build" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCMAKE_PREFIX_PATH="$prefix" ||
-    { fail "$dir/configure.log"; return; }
-  run_logged "$dir/build.log" cmake --build "$dir/build" --parallel 2 ||
-    { fail "$dir/build.log"; return; }
-  local rc=0
-  run_logged "$dir/ctest.log" ctest --test-dir "$dir/build" --output-on-failure \
-    --no-tests=error --timeout 60 || rc=$?
-  parse_ctest "$dir/ctest.log" || CT_FAILED=1
-  if ((rc != 0)); then
-    ((CT_FAILED > 0)) || CT_FAILED=1
-    show_tail "$dir/ctest.log" 60
-    record consumer FAIL "$CT_PASSED" "$CT_FAILED" $((SECONDS - start))
+  if run_logged "$dir/install.log" cmake --install build/release --prefix "$prefix"; then
+    # logs: $dir/{configure,build,ctest}.log
+    consumer_build "the install" "$dir/build" "$dir/" -DCMAKE_PREFIX_PATH="$prefix"
   else
-    record consumer PASS "$CT_PASSED" "$CT_FAILED" $((SECONDS - start))
+    show_tail "$dir/install.log" 60
+    C_FAILED=$((C_FAILED + 1))
+  fi
+  # The release build tree itself, not installed: logs $dir/tree-*.log.
+  consumer_build "the release build tree" "$dir/tree-build" "$dir/tree-" \
+    -Dtroupe_DIR="$ROOT/build/release"
+  if ((C_FAILED > 0)); then
+    record consumer FAIL "$C_PASSED" "$C_FAILED" $((SECONDS - start))
+  else
+    record consumer PASS "$C_PASSED" "$C_FAILED" $((SECONDS - start))
   fi
   troupe_log "consumer: ${RESULT[consumer]} (${SECS[consumer]} s)"
 }

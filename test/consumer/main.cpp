@@ -1,4 +1,4 @@
-// Builds against the installed troupe package (find_package(troupe)).
+// Builds against troupe found by find_package(troupe): an install or a build tree.
 // Exits 0 only if the actor summed 1..10 correctly.
 #include <troupe/troupe.hpp>
 

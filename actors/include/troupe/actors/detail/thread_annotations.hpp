@@ -42,6 +42,8 @@
 #define TROUPE_TRY_ACQUIRE(...) TROUPE_THREAD_ANNOTATION_(try_acquire_capability(__VA_ARGS__))
 /// The caller must not hold the capabilities (the function takes them).
 #define TROUPE_EXCLUDES(...) TROUPE_THREAD_ANNOTATION_(locks_excluded(__VA_ARGS__))
+/// The function returns (a reference to) the capability `x`.
+#define TROUPE_RETURN_CAPABILITY(x) TROUPE_THREAD_ANNOTATION_(lock_returned(x))
 /// Turns the analysis off for one function; say why next to it.
 #define TROUPE_NO_THREAD_SAFETY_ANALYSIS TROUPE_THREAD_ANNOTATION_(no_thread_safety_analysis)
 

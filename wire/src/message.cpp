@@ -2,11 +2,11 @@
 
 #include <cstdio>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
+
+#include "troupe/actors/detail/thread_annotations.hpp"
 
 namespace troupe::wire {
 
@@ -27,10 +27,10 @@ std::string describe(const message_info& info) {
 }  // namespace
 
 struct registry::impl {
-  mutable std::shared_mutex mu;
+  mutable troupe::detail::shared_mutex mu;
   // Entries are never removed, so message_info addresses are stable.
-  std::unordered_map<message_id, std::unique_ptr<message_info>> by_id;  // guarded by mu
-  std::unordered_map<std::type_index, const message_info*> by_type;    // guarded by mu
+  std::unordered_map<message_id, std::unique_ptr<message_info>> by_id TROUPE_GUARDED_BY(mu);
+  std::unordered_map<std::type_index, const message_info*> by_type TROUPE_GUARDED_BY(mu);
 };
 
 registry::registry() : impl_(std::make_unique<impl>()) {}
@@ -50,7 +50,7 @@ message_id registry::add(message_info info) {
                          ">: a name must have 1 to 255 bytes, '", info.name, "' has ",
                          info.name.size()));
   }
-  std::unique_lock lock(impl_->mu);
+  troupe::detail::lock_guard lock(impl_->mu);
   if (auto it = impl_->by_id.find(info.id); it != impl_->by_id.end()) {
     const message_info& old = *it->second;
     if (old.type == info.type && old.name == info.name) return old.id;
@@ -85,19 +85,19 @@ void registry::conflict_named(std::string_view name, std::string_view declared,
 }
 
 const message_info* registry::find(message_id id) const noexcept {
-  std::shared_lock lock(impl_->mu);
+  troupe::detail::shared_lock_guard lock(impl_->mu);
   const auto it = impl_->by_id.find(id);
   return it == impl_->by_id.end() ? nullptr : it->second.get();
 }
 
 const message_info* registry::find(std::type_index type) const noexcept {
-  std::shared_lock lock(impl_->mu);
+  troupe::detail::shared_lock_guard lock(impl_->mu);
   const auto it = impl_->by_type.find(type);
   return it == impl_->by_type.end() ? nullptr : it->second;
 }
 
 std::size_t registry::size() const noexcept {
-  std::shared_lock lock(impl_->mu);
+  troupe::detail::shared_lock_guard lock(impl_->mu);
   return impl_->by_id.size();
 }
 

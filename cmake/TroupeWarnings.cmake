@@ -4,8 +4,22 @@
 # interface library), like spdlog's cmake/utils.cmake. -Werror only when
 # TROUPE_WERROR is ON (the `release`, `debug` and `tsan` presets), like fmt's
 # FMT_WERROR.
+#
+# TROUPE_THREAD_SAFETY (clang only, default ON with clang, so in the `tsan`
+# preset): clang's thread-safety analysis checks the TROUPE_GUARDED_BY /
+# TROUPE_REQUIRES annotations (troupe/actors/detail/thread_annotations.hpp),
+# and its findings are errors whatever TROUPE_WERROR says.
 
 include_guard(GLOBAL)
+
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  set(_troupe_thread_safety_default ON)
+else()
+  set(_troupe_thread_safety_default OFF)
+endif()
+option(TROUPE_THREAD_SAFETY
+       "Check troupe's thread-safety annotations (clang -Wthread-safety, as errors)"
+       ${_troupe_thread_safety_default})
 
 function(troupe_enable_warnings target)
   get_target_property(_type ${target} TYPE)
@@ -31,9 +45,8 @@ function(troupe_enable_warnings target)
         -Wdouble-promotion
         -Wformat=2
         -Wimplicit-fallthrough)
-    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-      # Checks TROUPE_GUARDED_BY / TROUPE_REQUIRES annotations (abseil mutex.h).
-      list(APPEND _warnings -Wthread-safety)
+    if(TROUPE_THREAD_SAFETY AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      list(APPEND _warnings -Wthread-safety -Werror=thread-safety)
     endif()
     if(TROUPE_WERROR)
       list(APPEND _warnings -Werror)

@@ -2,9 +2,10 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <new>
 #include <vector>
+
+#include "troupe/actors/detail/thread_annotations.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TROUPE_ACTORS_PLAIN_ALLOC 1
@@ -46,8 +47,9 @@ class depot {
  public:
   // Returns a full magazine, or null.
   magazine* take_full(std::size_t cls) {
-    std::lock_guard lk(mu_[cls]);
-    auto& v = full_[cls];
+    shelf& s = shelves_[cls];
+    lock_guard lk(s.mu);
+    auto& v = s.full;
     if (v.empty()) return nullptr;
     magazine* m = v.back();
     v.pop_back();
@@ -56,16 +58,21 @@ class depot {
   // Stores a full magazine; false if the depot holds enough of this class
   // (the caller then frees the blocks).
   bool put_full(std::size_t cls, magazine* m) {
-    std::lock_guard lk(mu_[cls]);
-    auto& v = full_[cls];
+    shelf& s = shelves_[cls];
+    lock_guard lk(s.mu);
+    auto& v = s.full;
     if ((v.size() + 1) * kMagazine * class_bytes(cls) > kDepotBytes) return false;
     v.push_back(m);
     return true;
   }
 
  private:
-  std::array<std::mutex, kClasses> mu_;
-  std::array<std::vector<magazine*>, kClasses> full_;  // guarded by mu_[class]
+  // One per size class.
+  struct shelf {
+    mutex mu;
+    std::vector<magazine*> full TROUPE_GUARDED_BY(mu);
+  };
+  std::array<shelf, kClasses> shelves_;
 };
 
 // Never destroyed: thread caches may return magazines during static destruction.

@@ -78,9 +78,10 @@ cell_ext* cell::ensure_ext() {
   return (v & ~kSealed) != 0 ? reinterpret_cast<cell_ext*>(v & ~kSealed) : nullptr;
 }
 
-std::uint64_t cell::incarnation() const noexcept {
-  // Written by this actor's thread only (under the block's mutex, for the
-  // readers on other threads in monitor.cpp), so no lock is needed here.
+// No analysis: cell_ext::incarnation is written by this actor's thread only
+// (under the ext's mutex, for the readers on other threads in monitor.cpp),
+// and this actor's thread is the caller, so no lock is needed here.
+std::uint64_t cell::incarnation() const noexcept TROUPE_NO_THREAD_SAFETY_ANALYSIS {
   const cell_ext* e = ext();
   return e == nullptr ? 0 : e->incarnation;
 }

@@ -17,14 +17,14 @@ std::uint64_t mix_seed(std::uint64_t s) noexcept {
 det_mode::det_mode(std::uint64_t s) noexcept : seed(s), rng_(mix_seed(s)) {}
 
 void det_mode::push(job* j) noexcept {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   ready_.push_back(j);
 }
 
 bool det_mode::step() noexcept {
   job* j = nullptr;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     if (ready_.empty()) return false;
     // xorshift64: the seeded choice of which ready job runs next.
     std::uint64_t& x = rng_;
@@ -41,7 +41,7 @@ bool det_mode::step() noexcept {
 }
 
 std::size_t det_mode::ready() noexcept {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   return ready_.size();
 }
 

@@ -137,7 +137,7 @@ message* bounded_mailbox::close(room_waiter*& parked) noexcept {
 }
 
 bool bounded_mailbox::offer(message* m) noexcept {
-  std::lock_guard lk(mu);
+  lock_guard lk(mu);
   if (closed) return false;
   append(m);
   return true;
@@ -148,7 +148,7 @@ message* bounded_mailbox::take() noexcept {
   bool notify = false;
   message* m = nullptr;
   {
-    std::lock_guard lk(mu);
+    lock_guard lk(mu);
     m = pop(admitted, notify);
   }
   if (notify) room.notify_all();
@@ -159,7 +159,7 @@ message* bounded_mailbox::take() noexcept {
 message* bounded_mailbox::shut(room_waiter*& parked) noexcept {
   message* rest = nullptr;
   {
-    std::lock_guard lk(mu);
+    lock_guard lk(mu);
     rest = close(parked);
   }
   room.notify_all();
@@ -204,7 +204,7 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
   if (wait == send_wait::block && core_ != nullptr && core_->deterministic) wait = send_wait::never;
   const overflow policy = mb.policy();
   message* evicted = nullptr;
-  std::unique_lock lk(mb.mu);
+  unique_lock lk(mb.mu);
   if (!mb.closed && mb.full()) {
     switch (policy) {
       case overflow::fail:
@@ -239,7 +239,7 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
         room_waiter me;
         me.thread = true;
         mb.add_waiter(&me);
-        mb.room.wait(lk, [&] { return me.granted || me.closed; });
+        while (!me.granted && !me.closed) mb.room.wait(lk.native());
         // Closed, possibly after our slot was granted: rejected as dead below.
         if (me.closed || mb.closed) break;
         // A slot is reserved for us.

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <string>
 
@@ -43,7 +42,7 @@ void detach_monitor(cell& t, cell& w, std::uint64_t id) noexcept {
   if (e == nullptr) return;
   watch_entry* found = nullptr;
   {
-    std::lock_guard lk(e->mu);
+    lock_guard lk(e->mu);
     for (watch_entry** pp = &e->watchers; *pp != nullptr; pp = &(*pp)->next) {
       watch_entry* x = *pp;
       if (!x->link && x->watcher == &w && x->node->tag == id) {
@@ -75,7 +74,7 @@ void fire_watchers(cell& c, cell_ext* e, const exit_reason& why, bool final) noe
   watch_entry* fire = nullptr;
   std::uint64_t inc = 0;
   {
-    std::lock_guard lk(e->mu);
+    lock_guard lk(e->mu);
     inc = e->incarnation;
     watch_entry** tail = &fire;
     for (watch_entry** pp = &e->watchers; *pp != nullptr;) {
@@ -131,7 +130,7 @@ bool consume_link(cell& self, cell* peer, std::uint64_t inc) noexcept {
   if (e == nullptr || peer == nullptr) return false;
   watch_entry* found = nullptr;
   {
-    std::lock_guard lk(e->mu);
+    lock_guard lk(e->mu);
     for (watch_entry** pp = &e->watchers; *pp != nullptr; pp = &(*pp)->next) {
       watch_entry* x = *pp;
       if (x->link && x->watcher == peer && x->peer_inc == inc) {
@@ -173,7 +172,7 @@ std::uint64_t monitor_attach(cell& w, cell& t, notice_node* raw) {
   entry->node = node.get();
   bool attached = false;
   if (cell_ext* et = t.ensure_ext()) {
-    std::lock_guard lk(et->mu);
+    lock_guard lk(et->mu);
     if (!et->dead) {
       w.add_ref();
       entry->next = et->watchers;
@@ -218,7 +217,7 @@ void link_cells(cell& a, cell& b) {
   auto in_a = std::make_unique<watch_entry>();  // in a's list: tell b when a exits
   std::uint64_t a_inc = 0;
   {
-    std::lock_guard lk(ea->mu);
+    lock_guard lk(ea->mu);
     a_inc = ea->incarnation;
   }
   in_b->link = true;
@@ -228,7 +227,7 @@ void link_cells(cell& a, cell& b) {
   bool attached = false;
   std::uint64_t b_inc = 0;
   if (cell_ext* eb = b.ensure_ext()) {
-    std::lock_guard lk(eb->mu);
+    lock_guard lk(eb->mu);
     if (!eb->dead) {
       for (watch_entry* x = eb->watchers; x != nullptr; x = x->next) {
         if (x->link && x->watcher == &a && x->peer_inc == a_inc) return;  // already linked
@@ -255,7 +254,7 @@ void link_cells(cell& a, cell& b) {
   in_a->peer_inc = b_inc;
   in_a->node = for_b.release();
   b.add_ref();
-  std::lock_guard lk(ea->mu);
+  lock_guard lk(ea->mu);
   in_a->next = ea->watchers;
   ea->watchers = in_a.release();
 }
@@ -266,7 +265,7 @@ bool unlink_cells(cell& a, cell& b) noexcept {
   watch_entry* gone = nullptr;
   std::uint64_t a_inc = 0;
   {
-    std::lock_guard lk(ea->mu);
+    lock_guard lk(ea->mu);
     a_inc = ea->incarnation;
     for (watch_entry** pp = &ea->watchers; *pp != nullptr;) {
       watch_entry* x = *pp;
@@ -281,7 +280,7 @@ bool unlink_cells(cell& a, cell& b) noexcept {
   }
   const bool was_linked = gone != nullptr;
   if (cell_ext* eb = b.ext()) {
-    std::lock_guard lk(eb->mu);
+    lock_guard lk(eb->mu);
     for (watch_entry** pp = &eb->watchers; *pp != nullptr;) {
       watch_entry* x = *pp;
       if (x->link && x->watcher == &a && x->peer_inc == a_inc) {

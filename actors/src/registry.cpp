@@ -32,7 +32,7 @@ bool registry::add(std::string name, const actor_addr& a) {
   e->registered.store(true, std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   auto& t = core_->names;
-  std::lock_guard lk(t.mu);
+  detail::lock_guard lk(t.mu);
   // Termination removes the names under this lock: an actor that closed
   // its mailbox before this point is refused; one that closes it after
   // sees `registered` and removes the entry.
@@ -53,7 +53,7 @@ bool registry::add(std::string name, const actor_addr& a) {
 
 actor_addr registry::find_addr(std::string_view name) const {
   auto& t = core_->names;
-  std::lock_guard lk(t.mu);
+  detail::lock_guard lk(t.mu);
   auto it = t.names.find(std::string(name));
   if (it == t.names.end()) return {};
   return actor_addr(it->second.c);
@@ -63,7 +63,7 @@ bool registry::remove(std::string_view name) {
   detail::cell* c = nullptr;
   {
     auto& t = core_->names;
-    std::lock_guard lk(t.mu);
+    detail::lock_guard lk(t.mu);
     auto it = t.names.find(std::string(name));
     if (it == t.names.end()) return false;
     c = it->second.c;
@@ -77,7 +77,7 @@ std::vector<std::string> registry::names() const {
   std::vector<std::string> out;
   {
     auto& t = core_->names;
-    std::lock_guard lk(t.mu);
+    detail::lock_guard lk(t.mu);
     out.reserve(t.names.size());
     for (const auto& [n, e] : t.names) out.push_back(n);
   }
@@ -87,7 +87,7 @@ std::vector<std::string> registry::names() const {
 
 std::size_t registry::size() const {
   auto& t = core_->names;
-  std::lock_guard lk(t.mu);
+  detail::lock_guard lk(t.mu);
   return t.names.size();
 }
 
@@ -99,7 +99,7 @@ void system_core::forget_names_of(cell& c, cell_ext& e) noexcept {
   if (!e.registered.load(std::memory_order_relaxed)) return;
   std::size_t dropped = 0;
   {
-    std::lock_guard lk(names.mu);
+    lock_guard lk(names.mu);
     for (auto it = names.names.begin(); it != names.names.end();) {
       if (it->second.c == &c) {
         ++dropped;

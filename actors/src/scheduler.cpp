@@ -83,7 +83,7 @@ void scheduler::start() {
 
 void scheduler::stop() {
   {
-    std::lock_guard lk(idle_mu_);
+    lock_guard lk(idle_mu_);
     stopping_.store(true, std::memory_order_seq_cst);
     for (worker* w : idle_list_) w->wake.release();
     idle_list_.clear();
@@ -211,7 +211,7 @@ job* scheduler::find_work(worker& w) {
 
 bool scheduler::park(worker& w) {
   {
-    std::lock_guard lk(idle_mu_);
+    lock_guard lk(idle_mu_);
     if (stopping_.load(std::memory_order_relaxed)) return false;
     idle_list_.push_back(&w);
     idle_.fetch_add(1, std::memory_order_seq_cst);
@@ -220,7 +220,7 @@ bool scheduler::park(worker& w) {
   if (work_visible()) {
     bool removed = false;
     {
-      std::lock_guard lk(idle_mu_);
+      lock_guard lk(idle_mu_);
       auto it = std::find(idle_list_.begin(), idle_list_.end(), &w);
       if (it != idle_list_.end()) {
         idle_list_.erase(it);
@@ -260,7 +260,7 @@ void scheduler::wake_one() noexcept {
   if (!spinning_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return;
   worker* v = nullptr;
   {
-    std::lock_guard lk(idle_mu_);
+    lock_guard lk(idle_mu_);
     if (!idle_list_.empty()) {
       v = idle_list_.back();
       idle_list_.pop_back();

@@ -142,7 +142,7 @@ system_core::~system_core() {
   {
     std::unordered_map<std::string, name_table::entry> left;
     {
-      std::lock_guard lk(names.mu);
+      lock_guard lk(names.mu);
       left.swap(names.names);
     }
     for (auto& [n, e] : left) e.c->release();
@@ -150,7 +150,7 @@ system_core::~system_core() {
   // Refs may outlive the system: their cells stay allocated, with the
   // back-pointer cleared so sends to them are dropped without touching us.
   for (auto& s : shards) {
-    std::lock_guard lk(s.mu);
+    lock_guard lk(s.mu);
     for (cell* c = s.head; c != nullptr; c = c->reg_next) c->detach_core();
     s.head = nullptr;
   }
@@ -173,7 +173,7 @@ void system_core::link(cell* c) noexcept {
   auto& s = shards[i];
   bool stop_now = false;
   {
-    std::lock_guard lk(s.mu);
+    lock_guard lk(s.mu);
     c->reg_prev = nullptr;
     c->reg_next = s.head;
     if (s.head != nullptr) s.head->reg_prev = c;
@@ -193,7 +193,7 @@ void system_core::link(cell* c) noexcept {
 
 void system_core::unlink(cell* c) noexcept {
   auto& s = shards[c->shard];
-  std::lock_guard lk(s.mu);
+  lock_guard lk(s.mu);
   if (c->reg_prev != nullptr) {
     c->reg_prev->reg_next = c->reg_next;
   } else {
@@ -295,7 +295,7 @@ void system_core::start_detached(cell* c) {
     std::thread self = std::move(r->thread);
     delete r;
     {
-      std::lock_guard lk(detached_mu);
+      lock_guard lk(detached_mu);
       finished_threads.push_back(std::move(self));
       detached_running.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -307,7 +307,7 @@ void system_core::start_detached(cell* c) {
 void system_core::join_finished_threads() {
   std::vector<std::thread> done;
   {
-    std::lock_guard lk(detached_mu);
+    lock_guard lk(detached_mu);
     done.swap(finished_threads);
   }
   for (auto& t : done) t.join();
@@ -381,7 +381,7 @@ shutdown_report system::shutdown(shutdown_mode mode) {
     throw error(errc::would_block_worker,
                 "system::shutdown: called from an actor of this system (it would wait for itself)");
   }
-  std::lock_guard guard(c.shutdown_mu);
+  detail::lock_guard guard(c.shutdown_mu);
   if (c.shut_down) return c.report;
   const auto dead_before = c.dead_letters.load(std::memory_order_relaxed);
   const auto alive = c.live();
@@ -390,7 +390,7 @@ shutdown_report system::shutdown(shutdown_mode mode) {
   // firing until every actor has stopped.
   c.report.timers_cancelled = c.timers.cancel_user();
   for (auto& s : c.shards) {
-    std::lock_guard lk(s.mu);
+    detail::lock_guard lk(s.mu);
     for (detail::cell* x = s.head; x != nullptr; x = x->reg_next) {
       if (x->terminated()) continue;
       if (mode == shutdown_mode::now) {

@@ -17,7 +17,7 @@ timer_service::~timer_service() { stop(); }
 
 timer_service::clock::time_point timer_service::now() const {
   if (!manual_) return clock::now();
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   return virtual_now_;
 }
 
@@ -28,7 +28,7 @@ timer timer_service::add(std::chrono::nanoseconds delay, std::chrono::nanosecond
   auto fn = std::make_shared<unique_function<bool()>>(std::move(fire));
   bool wake = false;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     if (stopping_ || (user_closed_ && !internal)) {
       throw error(errc::system_shutdown, "send_after/send_every: system is shut down");
     }
@@ -43,7 +43,7 @@ timer timer_service::add(std::chrono::nanoseconds delay, std::chrono::nanosecond
 std::size_t timer_service::cancel_user() {
   std::size_t dropped = 0;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     user_closed_ = true;
     std::vector<entry> keep;
     while (!heap_.empty()) {
@@ -65,7 +65,7 @@ std::size_t timer_service::cancel_user() {
 std::size_t timer_service::stop() {
   std::size_t dropped = 0;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     if (stopping_ && !thread_.joinable()) return 0;
     stopping_ = true;
     user_closed_ = true;
@@ -81,21 +81,19 @@ std::size_t timer_service::stop() {
   return dropped;
 }
 
-void timer_service::fire_entry(entry e, std::unique_lock<std::mutex>& lk) {
-  bool again = false;
-  {
-    // Under the timer's own lock, so cancel() waits for a firing in
-    // progress and none starts after it. The callback is a non-blocking send.
-    std::lock_guard fire_lk(e.state->fire_mu);
-    if (!e.state->cancelled.load(std::memory_order_relaxed)) {
-      try {
-        again = (*e.fire)() && e.period.count() > 0;
-      } catch (...) {  // a send allocates; on failure the timer stops
-        again = false;
-      }
-    }
+bool timer_service::fire_entry(entry& e) {
+  // Under the timer's own lock, so cancel() waits for a firing in
+  // progress and none starts after it. The callback is a non-blocking send.
+  std::lock_guard fire_lk(e.state->fire_mu);
+  if (e.state->cancelled.load(std::memory_order_relaxed)) return false;
+  try {
+    return (*e.fire)() && e.period.count() > 0;
+  } catch (...) {  // a send allocates; on failure the timer stops
+    return false;
   }
-  lk.lock();
+}
+
+void timer_service::rearm(entry e, bool again) {
   const bool open = !stopping_ && (e.internal || !user_closed_);
   if (again && open && !e.state->cancelled.load(std::memory_order_acquire)) {
     // Next deadline from the previous one, so a periodic timer does not drift.
@@ -110,15 +108,15 @@ void timer_service::fire_entry(entry e, std::unique_lock<std::mutex>& lk) {
 }
 
 void timer_service::run() {
-  std::unique_lock lk(mu_);
+  unique_lock lk(mu_);
   while (!stopping_) {
     if (heap_.empty()) {
-      cv_.wait(lk);
+      cv_.wait(lk.native());
       continue;
     }
     const auto when = heap_.top().when;
     if (clock::now() < when) {
-      cv_.wait_until(lk, when);
+      cv_.wait_until(lk.native(), when);
       continue;
     }
     entry e = heap_.top();
@@ -128,12 +126,14 @@ void timer_service::run() {
       continue;
     }
     lk.unlock();
-    fire_entry(std::move(e), lk);
+    const bool again = fire_entry(e);
+    lk.lock();
+    rearm(std::move(e), again);
   }
 }
 
 bool timer_service::fire_due(clock::time_point limit) {
-  std::unique_lock lk(mu_);
+  unique_lock lk(mu_);
   while (!heap_.empty() && heap_.top().when <= limit) {
     entry e = heap_.top();
     heap_.pop();
@@ -143,19 +143,21 @@ bool timer_service::fire_due(clock::time_point limit) {
       continue;
     }
     lk.unlock();
-    fire_entry(std::move(e), lk);
+    const bool again = fire_entry(e);
+    lk.lock();
+    rearm(std::move(e), again);
     return true;
   }
   return false;
 }
 
 void timer_service::set_now(clock::time_point t) {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   if (t > virtual_now_) virtual_now_ = t;
 }
 
 std::optional<timer_service::clock::time_point> timer_service::next_deadline() const {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   if (heap_.empty()) return std::nullopt;
   return heap_.top().when;
 }

@@ -16,6 +16,8 @@
 #include <condition_variable>
 #endif
 
+#include "troupe/actors/detail/thread_annotations.hpp"
+
 namespace troupe::detail::chan {
 
 static_assert(sizeof(std::atomic<std::int32_t>) == sizeof(std::int32_t) &&
@@ -41,8 +43,8 @@ void futex_wake(std::atomic<std::int32_t>* word) noexcept {
 
 // Parkers are pooled and never freed (see parker.hpp).
 struct parker_pool {
-  std::mutex mu;
-  std::vector<parker*> free;  // guarded by mu
+  troupe::detail::mutex mu;
+  std::vector<parker*> free TROUPE_GUARDED_BY(mu);
 };
 parker_pool& pool() {
   static auto* p = new parker_pool;  // reachable until exit: not a leak
@@ -57,7 +59,7 @@ struct parker_holder {
   ~parker_holder() {
     if (p == nullptr) return;
     auto& pl = pool();
-    std::lock_guard lk(pl.mu);
+    lock_guard lk(pl.mu);
     pl.free.push_back(p);
   }
 };
@@ -68,7 +70,7 @@ thread_local parker_holder tl_parker;
 parker& this_thread_parker() noexcept {
   if (tl_parker.p == nullptr) {
     auto& pl = pool();
-    std::lock_guard lk(pl.mu);
+    lock_guard lk(pl.mu);
     if (!pl.free.empty()) {
       tl_parker.p = pl.free.back();
       pl.free.pop_back();

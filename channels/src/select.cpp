@@ -29,7 +29,7 @@ bool channel_base::close(bool no_receivers) noexcept {
   wake_chain wakes;  // woken after the lock is released
   bool first = false;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     if (no_receivers) receivers_gone_.store(true, std::memory_order_release);
     if (kind_ == kind::ring) {
       first = (tail_.fetch_or(mark_bit_, std::memory_order_seq_cst) & mark_bit_) == 0;
@@ -49,7 +49,7 @@ bool channel_base::close(bool no_receivers) noexcept {
 
 void channel_base::pass_wakeup(bool receivers) noexcept {
   wake_chain wakes;
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   if (wait_node* n = (receivers ? recvq_ : sendq_).claim_one(wake_reason::ready)) wakes.add(n);
 }
 
@@ -307,7 +307,7 @@ bool select_pass(const select_spec& s, waiter& w, int first, select_outcome& out
 void select_delist(const select_spec& s) noexcept {
   for (std::uint32_t i = 0; i < s.n; ++i) {
     arm& a = *s.arms[i];
-    std::lock_guard lk(a.ch->mutex());
+    lock_guard lk(a.ch->mutex());
     a.delist_locked();
   }
 }
@@ -321,7 +321,7 @@ void delist_after(const select_spec& s, std::uint32_t c) noexcept {
   for (std::uint32_t i = 0; i < s.n; ++i) {
     if (popped && i == waiter::arm_of(c)) continue;
     arm& a = *s.arms[i];
-    std::lock_guard lk(a.ch->mutex());
+    lock_guard lk(a.ch->mutex());
     a.delist_locked();
   }
 }

@@ -20,6 +20,7 @@
 #include "internal/scheduler.hpp"
 #include "internal/timers.hpp"
 #include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/system.hpp"
 
 namespace troupe::detail {
@@ -28,8 +29,8 @@ namespace troupe::detail {
 /// A cell is linked at spawn and unlinked when its memory is freed, so
 /// shutdown can reach idle actors and clear back-pointers of dead ones.
 struct registry_shard {
-  std::mutex mu;
-  cell* head = nullptr;                 // guarded by mu
+  mutex mu;
+  cell* head TROUPE_GUARDED_BY(mu) = nullptr;
   std::atomic<std::int64_t> live{0};    // actors spawned here, not yet terminated
 };
 
@@ -49,8 +50,8 @@ struct name_table {
   struct entry {
     cell* c;  // strong reference
   };
-  std::mutex mu;
-  std::unordered_map<std::string, entry> names;  // guarded by mu
+  mutex mu;
+  std::unordered_map<std::string, entry> names TROUPE_GUARDED_BY(mu);
 };
 
 class system_core {
@@ -83,17 +84,17 @@ class system_core {
   std::atomic<std::int64_t> last_dead_letter_log{0};  // steady-clock seconds
 
   // Threads of detached actors that finished, to be joined.
-  std::mutex detached_mu;
-  std::vector<std::thread> finished_threads;   // guarded by detached_mu
+  mutex detached_mu;
+  std::vector<std::thread> finished_threads TROUPE_GUARDED_BY(detached_mu);
   std::atomic<std::size_t> detached_running{0};
 
   // Shutdown waits here for live actors to reach zero.
   std::mutex quiesce_mu;
   std::condition_variable quiesce_cv;
 
-  bool shut_down = false;            // guarded by shutdown_mu
-  shutdown_report report;            // guarded by shutdown_mu
-  std::mutex shutdown_mu;
+  mutex shutdown_mu;
+  bool shut_down TROUPE_GUARDED_BY(shutdown_mu) = false;
+  shutdown_report report TROUPE_GUARDED_BY(shutdown_mu);
 
   name_table names;
   troupe::registry registry_handle;

@@ -5,10 +5,10 @@
 // into a trace hash, and optionally recorded.
 
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/test_system.hpp"
 
 namespace troupe::detail {
@@ -34,9 +34,9 @@ class det_mode {
   std::vector<trace_event> trace;
 
  private:
-  std::mutex mu_;             // only for accidental use from another thread
-  std::vector<job*> ready_;   // guarded by mu_
-  std::uint64_t rng_;         // guarded by mu_
+  mutex mu_;  // only for accidental use from another thread
+  std::vector<job*> ready_ TROUPE_GUARDED_BY(mu_);
+  std::uint64_t rng_ TROUPE_GUARDED_BY(mu_);
 };
 
 }  // namespace troupe::detail

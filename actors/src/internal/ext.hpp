@@ -16,11 +16,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/notice.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/exit_reason.hpp"
 
@@ -60,10 +60,12 @@ struct cell_ext {
   cell_ext& operator=(const cell_ext&) = delete;
   ~cell_ext();
 
-  std::mutex mu;
-  watch_entry* watchers = nullptr;  // guarded by mu
-  bool dead = false;                // guarded by mu
-  std::uint64_t incarnation = 0;    // guarded by mu (written by the actor thread)
+  mutex mu;
+  watch_entry* watchers TROUPE_GUARDED_BY(mu) = nullptr;
+  bool dead TROUPE_GUARDED_BY(mu) = false;
+  // Written by the actor thread only, so it reads it without `mu`
+  // (cell::incarnation()).
+  std::uint64_t incarnation TROUPE_GUARDED_BY(mu) = 0;
 
   // Actor thread only.
   std::vector<monitor_rec> monitoring;

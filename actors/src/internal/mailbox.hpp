@@ -20,9 +20,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 
 #include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/mailbox.hpp"
 
 namespace troupe::detail {
@@ -52,44 +52,45 @@ class bounded_mailbox {
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] overflow policy() const noexcept { return policy_; }
 
-  std::mutex mu;
-  std::condition_variable room;  // blocked threads wait here, guarded by mu
+  mutex mu;
+  std::condition_variable room;  // blocked threads wait here, with mu
 
-  // All guarded by mu.
   /// Appends `m` (a user message counts against the capacity).
-  void append(message* m, bool reserved = false) noexcept;
+  void append(message* m, bool reserved = false) noexcept TROUPE_REQUIRES(mu);
   /// Takes the oldest message (null if none) and admits waiters into the
   /// room it frees; parked waiters admitted are chained into `admitted`.
-  message* pop(room_waiter*& admitted, bool& notify) noexcept;
+  message* pop(room_waiter*& admitted, bool& notify) noexcept TROUPE_REQUIRES(mu);
   /// Removes the oldest user message (drop_oldest), or null.
-  message* evict_oldest() noexcept;
+  message* evict_oldest() noexcept TROUPE_REQUIRES(mu);
   /// True if a new sender must wait or overflow.
-  [[nodiscard]] bool full() const noexcept { return waiting_ != nullptr || size_ >= capacity_; }
-  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-  void add_waiter(room_waiter* w) noexcept;
+  [[nodiscard]] bool full() const noexcept TROUPE_REQUIRES(mu) {
+    return waiting_ != nullptr || size_ >= capacity_;
+  }
+  [[nodiscard]] bool empty() const noexcept TROUPE_REQUIRES(mu) { return head_ == nullptr; }
+  void add_waiter(room_waiter* w) noexcept TROUPE_REQUIRES(mu);
   /// Gives up a slot reserved for a blocked thread that could not use it.
-  void unreserve(room_waiter*& admitted, bool& notify) noexcept;
+  void unreserve(room_waiter*& admitted, bool& notify) noexcept TROUPE_REQUIRES(mu);
   /// Closes; returns the queued messages (oldest first) and the parked
   /// waiters (chained); blocked threads are marked closed.
-  message* close(room_waiter*& parked) noexcept;
-  bool closed = false;
+  message* close(room_waiter*& parked) noexcept TROUPE_REQUIRES(mu);
+  bool closed TROUPE_GUARDED_BY(mu) = false;
 
   // The cell's calls; each takes `mu` itself.
   /// Appends `m` unless closed (then returns false and keeps nothing).
-  bool offer(message* m) noexcept;
+  bool offer(message* m) noexcept TROUPE_EXCLUDES(mu);
   /// Takes the oldest message (null if none); tells the parked senders it
   /// admits and wakes blocked ones.
-  message* take() noexcept;
+  message* take() noexcept TROUPE_EXCLUDES(mu);
   /// Lets the actor go idle if nothing is queued: `try_block` (the inbox's
   /// transition to idle) runs under `mu`. False if the actor must run on.
   template <class F>
-  bool idle_if_empty(F&& try_block) noexcept {
-    std::lock_guard lk(mu);
+  bool idle_if_empty(F&& try_block) noexcept TROUPE_EXCLUDES(mu) {
+    lock_guard lk(mu);
     return empty() && try_block();
   }
   /// Closes (the actor terminates) and wakes blocked senders; returns the
   /// queued messages and the parked waiters as close() does.
-  message* shut(room_waiter*& parked) noexcept;
+  message* shut(room_waiter*& parked) noexcept TROUPE_EXCLUDES(mu);
   /// Rejects the nodes of parked waiters returned by shut() with `why`,
   /// tells their callbacks `dead` and frees them; returns the number of
   /// user messages rejected.
@@ -97,15 +98,17 @@ class bounded_mailbox {
                                      const char* actor_type) noexcept;
 
  private:
-  void admit(room_waiter*& admitted, bool& notify) noexcept;
+  void admit(room_waiter*& admitted, bool& notify) noexcept TROUPE_REQUIRES(mu);
 
   const std::size_t capacity_;
   const overflow policy_;
-  message* head_ = nullptr;         // FIFO, oldest first
-  message* tail_ = nullptr;
-  std::size_t size_ = 0;            // user messages queued + slots reserved for waiters
-  room_waiter* waiting_ = nullptr;  // FIFO of senders waiting for room
-  room_waiter* waiting_tail_ = nullptr;
+  message* head_ TROUPE_GUARDED_BY(mu) = nullptr;  // FIFO, oldest first
+  message* tail_ TROUPE_GUARDED_BY(mu) = nullptr;
+  // User messages queued + slots reserved for waiters.
+  std::size_t size_ TROUPE_GUARDED_BY(mu) = 0;
+  // FIFO of senders waiting for room.
+  room_waiter* waiting_ TROUPE_GUARDED_BY(mu) = nullptr;
+  room_waiter* waiting_tail_ TROUPE_GUARDED_BY(mu) = nullptr;
 };
 
 }  // namespace troupe::detail

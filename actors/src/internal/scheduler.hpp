@@ -18,7 +18,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <semaphore>
 #include <thread>
 #include <vector>
@@ -26,6 +25,7 @@
 #include "internal/queue.hpp"
 #include "internal/runq.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 
 namespace troupe::detail {
 
@@ -85,8 +85,8 @@ class scheduler {
   moodycamel::ConcurrentQueue<job*> global_;
   std::atomic<int> spinning_{0};
   std::atomic<int> idle_{0};
-  std::mutex idle_mu_;
-  std::vector<worker*> idle_list_;  // guarded by idle_mu_
+  mutex idle_mu_;
+  std::vector<worker*> idle_list_ TROUPE_GUARDED_BY(idle_mu_);
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> offpool_processed_{0};
 };

@@ -15,12 +15,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <queue>
 #include <thread>
 #include <vector>
 
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/timer.hpp"
 
@@ -77,17 +77,19 @@ class timer_service {
     }
   };
   void run();
-  /// Fires `e` (popped, mu_ unlocked) and re-arms it if periodic.
-  void fire_entry(entry e, std::unique_lock<std::mutex>& lk);
+  /// Fires `e` (popped); true if it is periodic and wants to go on.
+  static bool fire_entry(entry& e);
+  /// Re-arms `e` after fire_entry() if `again` and still allowed.
+  void rearm(entry e, bool again) TROUPE_REQUIRES(mu_);
 
   const bool manual_;
-  mutable std::mutex mu_;
+  mutable mutex mu_;
   std::condition_variable cv_;
-  std::priority_queue<entry, std::vector<entry>, later> heap_;  // guarded by mu_
-  std::uint64_t seq_ = 0;                                      // guarded by mu_
-  bool user_closed_ = false;                                   // guarded by mu_
-  bool stopping_ = false;                                      // guarded by mu_
-  clock::time_point virtual_now_{};                            // guarded by mu_ (manual)
+  std::priority_queue<entry, std::vector<entry>, later> heap_ TROUPE_GUARDED_BY(mu_);
+  std::uint64_t seq_ TROUPE_GUARDED_BY(mu_) = 0;
+  bool user_closed_ TROUPE_GUARDED_BY(mu_) = false;
+  bool stopping_ TROUPE_GUARDED_BY(mu_) = false;
+  clock::time_point virtual_now_ TROUPE_GUARDED_BY(mu_){};  // manual
   std::thread thread_;
 };
 

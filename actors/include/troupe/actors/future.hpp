@@ -19,7 +19,6 @@
 #include <condition_variable>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -28,6 +27,7 @@
 
 #include "troupe/actors/detail/cpu_relax.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/actors/error.hpp"
 
@@ -50,8 +50,8 @@ class state_base {
 
   void wait() const {
     if (ready() || spin_until_ready(kWaitSpin)) return;
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return ready_.load(std::memory_order_relaxed); });
+    unique_lock lk(mu_);
+    cv_.wait(lk.native(), [&] { return ready_.load(std::memory_order_relaxed); });
   }
 
   template <class Clock, class Dur>
@@ -61,8 +61,9 @@ class state_base {
     if (left.count() > 0 && spin_until_ready(std::min<std::chrono::nanoseconds>(left, kWaitSpin))) {
       return true;
     }
-    std::unique_lock lk(mu_);
-    return cv_.wait_until(lk, deadline, [&] { return ready_.load(std::memory_order_relaxed); });
+    unique_lock lk(mu_);
+    return cv_.wait_until(lk.native(), deadline,
+                          [&] { return ready_.load(std::memory_order_relaxed); });
   }
 
   /// Watches ready() for up to `d` before the caller sleeps: a reply from
@@ -93,7 +94,7 @@ class state_base {
   /// that completes it.
   void on_complete(unique_function<void()> f) {
     {
-      std::lock_guard lk(mu_);
+      lock_guard lk(mu_);
       if (!ready_.load(std::memory_order_relaxed)) {
         cont_ = std::move(f);
         return;
@@ -131,7 +132,7 @@ class state_base {
   bool complete(Store&& store) {
     unique_function<void()> cont;
     {
-      std::lock_guard lk(mu_);
+      lock_guard lk(mu_);
       if (ready_.load(std::memory_order_relaxed)) return false;
       store();
       ready_.store(true, std::memory_order_release);
@@ -156,13 +157,13 @@ class state_base {
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable mutex mu_;
   mutable std::condition_variable cv_;
   std::atomic<bool> ready_{false};
   std::exception_ptr error_;       // written once under mu_, read after ready_
   errc code_{};                    // likewise; errc{} means no troupe error
   std::string what_;               // likewise
-  unique_function<void()> cont_;   // guarded by mu_
+  unique_function<void()> cont_ TROUPE_GUARDED_BY(mu_);
 };
 
 template <class T>

@@ -197,7 +197,7 @@ class channel_base {
   [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
 
   // ---- the select engine (select.cpp) --------------------------------------------
-  spinlock& mutex() noexcept { return mu_; }
+  spinlock& mutex() noexcept TROUPE_RETURN_CAPABILITY(mu_) { return mu_; }
   /// Wakes one waiter of the receive (or send) side to retry: used when a
   /// waiter that was woken for this channel goes away without retrying.
   void pass_wakeup(bool receivers) noexcept;
@@ -240,7 +240,7 @@ class channel_base {
   alignas(64) wait_queue recvq_;                  // blocked receivers
   alignas(64) wait_queue sendq_;                  // blocked senders
   alignas(64) mutable spinlock mu_;
-  bool closed_ = false;  // zero and list kinds; guarded by mu_ (ring: the mark bit)
+  bool closed_ TROUPE_GUARDED_BY(mu_) = false;  // zero and list kinds (ring: the mark bit)
   const kind kind_;
   const std::size_t cap_;
   const std::size_t mark_bit_;
@@ -283,12 +283,12 @@ class channel final : public channel_base {
     if (kind_ == kind::ring) {
       const op_result r = ring_push(v);
       if (r == op_result::ok && recvq_.count() != 0) {
-        std::lock_guard lk(mu_);
+        lock_guard lk(mu_);
         settle_locked(wakes, true);
       }
       return r;
     }
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     return send_locked(v, wakes);
   }
 
@@ -298,19 +298,19 @@ class channel final : public channel_base {
     if (kind_ == kind::ring) {
       const op_result r = ring_pop(out);
       if (r == op_result::ok && sendq_.count() != 0) {
-        std::lock_guard lk(mu_);
+        lock_guard lk(mu_);
         settle_locked(wakes, false);
       }
       return r;
     }
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     return recv_locked(out, wakes);
   }
 
   // ---- with mu_ held (the select engine's passes) ------------------------------
 
   /// As try_send; the waiters it completed are added to `wakes`.
-  op_result send_locked(T& v, wake_chain& wakes) {
+  op_result send_locked(T& v, wake_chain& wakes) TROUPE_REQUIRES(mu_) {
     switch (kind_) {
       case kind::ring: {
         const op_result r = ring_push(v);
@@ -336,7 +336,7 @@ class channel final : public channel_base {
     return op_result::blocked;
   }
 
-  op_result recv_locked(std::optional<T>& out, wake_chain& wakes) noexcept {
+  op_result recv_locked(std::optional<T>& out, wake_chain& wakes) noexcept TROUPE_REQUIRES(mu_) {
     switch (kind_) {
       case kind::ring: {
         const op_result r = ring_pop(out);
@@ -359,24 +359,24 @@ class channel final : public channel_base {
 
   /// Links a receive registration; true if the channel may have become
   /// ready since the last attempt (the caller retries instead of parking).
-  bool enlist_recv_locked(wait_node& n, std::optional<T>* out) noexcept {
+  bool enlist_recv_locked(wait_node& n, std::optional<T>* out) noexcept TROUPE_REQUIRES(mu_) {
     n.slot = out;
     recvq_.push(&n);
     return kind_ == kind::ring && !ring_empty_sc();
   }
-  bool enlist_send_locked(wait_node& n, T* value) noexcept {
+  bool enlist_send_locked(wait_node& n, T* value) noexcept TROUPE_REQUIRES(mu_) {
     n.slot = value;
     sendq_.push(&n);
     return kind_ == kind::ring && !ring_full_sc();
   }
-  void delist_recv_locked(wait_node& n) noexcept { recvq_.remove(&n); }
-  void delist_send_locked(wait_node& n) noexcept { sendq_.remove(&n); }
+  void delist_recv_locked(wait_node& n) noexcept TROUPE_REQUIRES(mu_) { recvq_.remove(&n); }
+  void delist_send_locked(wait_node& n) noexcept TROUPE_REQUIRES(mu_) { sendq_.remove(&n); }
 
   /// Approximate number of buffered values. @threadsafe
   [[nodiscard]] std::size_t size() const noexcept {
     if (kind_ == kind::ring) return ring_size();
     if (kind_ == kind::list) {
-      std::lock_guard lk(mu_);
+      lock_guard lk(mu_);
       return list_->size();
     }
     return 0;
@@ -427,7 +427,7 @@ class channel final : public channel_base {
   // woken with its operation done, never to race for it again. If the
   // buffer changed under us (lock-free operations), the claimed waiter is
   // told to retry instead.
-  void settle_locked(wake_chain& wakes, bool added) noexcept {
+  void settle_locked(wake_chain& wakes, bool added) noexcept TROUPE_REQUIRES(mu_) {
     bool feed_receiver = added;
     for (;;) {
       wait_node* n = (feed_receiver ? recvq_ : sendq_).claim_one(wake_reason::done);
@@ -448,7 +448,7 @@ class channel final : public channel_base {
     }
   }
 
-  op_result list_pop(std::optional<T>& out) noexcept {
+  op_result list_pop(std::optional<T>& out) noexcept TROUPE_REQUIRES(mu_) {
     if (list_->empty()) return closed_ ? op_result::closed : op_result::blocked;
     out.emplace(std::move(list_->front()));
     list_->pop_front();
@@ -524,7 +524,7 @@ class channel final : public channel_base {
   }
 
   std::unique_ptr<slot[]> slots_;      // ring
-  std::optional<std::deque<T>> list_;  // list; guarded by mu_
+  std::optional<std::deque<T>> list_ TROUPE_GUARDED_BY(mu_);  // list
 };
 
 }  // namespace troupe::detail::chan

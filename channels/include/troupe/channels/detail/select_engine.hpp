@@ -57,6 +57,9 @@ class arm {
   virtual bool enlist() noexcept = 0;
   /// With ch's lock held: unregisters node (no-op if not linked).
   virtual void delist_locked() noexcept = 0;
+  // The overrides run with ch's lock held by the select engine, which locks
+  // a whole array of channels (all_locked): the analysis cannot follow that,
+  // so they are TROUPE_NO_THREAD_SAFETY_ANALYSIS.
 
  protected:
   arm() = default;
@@ -76,9 +79,15 @@ class recv_arm final : public arm {
   explicit recv_arm(Case& c) noexcept : recv_arm(c.ch_, Case::accepts_closed) {}
   std::optional<T> value;
 
-  op_result attempt(wake_chain& wakes) override { return typed()->recv_locked(value, wakes); }
-  bool enlist() noexcept override { return typed()->enlist_recv_locked(node, &value); }
-  void delist_locked() noexcept override { typed()->delist_recv_locked(node); }
+  op_result attempt(wake_chain& wakes) override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    return typed()->recv_locked(value, wakes);
+  }
+  bool enlist() noexcept override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    return typed()->enlist_recv_locked(node, &value);
+  }
+  void delist_locked() noexcept override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    typed()->delist_recv_locked(node);
+  }
 
  private:
   channel<T>* typed() const noexcept { return static_cast<channel<T>*>(ch); }
@@ -97,9 +106,15 @@ class send_arm final : public arm {
   explicit send_arm(Case& c) noexcept : send_arm(c.ch_, &c.value_) {}
   T* value;  // moved from when the send happens
 
-  op_result attempt(wake_chain& wakes) override { return typed()->send_locked(*value, wakes); }
-  bool enlist() noexcept override { return typed()->enlist_send_locked(node, value); }
-  void delist_locked() noexcept override { typed()->delist_send_locked(node); }
+  op_result attempt(wake_chain& wakes) override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    return typed()->send_locked(*value, wakes);
+  }
+  bool enlist() noexcept override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    return typed()->enlist_send_locked(node, value);
+  }
+  void delist_locked() noexcept override TROUPE_NO_THREAD_SAFETY_ANALYSIS {
+    typed()->delist_send_locked(node);
+  }
 
  private:
   channel<T>* typed() const noexcept { return static_cast<channel<T>*>(ch); }

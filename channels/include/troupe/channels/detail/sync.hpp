@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "troupe/actors/detail/cpu_relax.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 
 namespace troupe::detail::chan {
 
@@ -43,20 +44,20 @@ class backoff {
 /// instructions that never block (no allocation-free guarantee: the
 /// unbounded channel's queue may allocate under it).
 /// Memory ordering: lock() acquires, unlock() releases.
-class spinlock {
+class TROUPE_CAPABILITY("spinlock") spinlock {
  public:
-  void lock() noexcept {
+  void lock() noexcept TROUPE_ACQUIRE() {
     for (;;) {
       if (!locked_.exchange(true, std::memory_order_acquire)) return;
       backoff b;
       while (locked_.load(std::memory_order_relaxed)) b.snooze();
     }
   }
-  bool try_lock() noexcept {
+  bool try_lock() noexcept TROUPE_TRY_ACQUIRE(true) {
     return !locked_.load(std::memory_order_relaxed) &&
            !locked_.exchange(true, std::memory_order_acquire);
   }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  void unlock() noexcept TROUPE_RELEASE() { locked_.store(false, std::memory_order_release); }
 
  private:
   std::atomic<bool> locked_{false};

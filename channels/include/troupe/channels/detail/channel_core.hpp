@@ -265,13 +265,13 @@ class channel final : public channel_base {
   /// errc::invalid_argument for a ring capacity over kMaxCapacity or one
   /// whose slots cannot be allocated, naming the capacity.
   static channel* create(kind k, std::size_t cap) {
-    if (k != kind::ring) return new channel(k, cap);
-    check_capacity(cap);
-    try {
-      return new channel(k, cap);
-    } catch (const std::bad_alloc&) {
-      throw_capacity_unallocatable(cap, sizeof(slot));
+    if (k == kind::ring) {
+      check_capacity(cap);
+      if (cap > static_cast<std::size_t>(-1) / sizeof(slot)) {
+        throw_capacity_unallocatable(cap, sizeof(slot));
+      }
     }
+    return new channel(k, cap);
   }
 
   // ---- fast paths (no lock held) ---------------------------------------------
@@ -391,7 +391,10 @@ class channel final : public channel_base {
 
   channel(kind k, std::size_t cap) : channel_base(k, cap) {
     if (k == kind::ring) {
-      slots_.reset(new slot[cap]);
+      // nothrow: a ring too large for memory is the caller's error, named
+      // as such (and sanitizers abort on a throwing new that fails).
+      slots_.reset(new (std::nothrow) slot[cap]);
+      if (!slots_) throw_capacity_unallocatable(cap, sizeof(slot));
       for (std::size_t i = 0; i < cap; ++i) slots_[i].stamp.store(i, std::memory_order_relaxed);
     } else if (k == kind::list) {
       list_.emplace();

@@ -28,7 +28,7 @@
 #include <exception>
 #include <optional>
 
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/timer.hpp"
 #include "troupe/channels/detail/channel_core.hpp"
 #include "troupe/channels/detail/parker.hpp"

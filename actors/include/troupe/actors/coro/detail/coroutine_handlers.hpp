@@ -18,17 +18,29 @@
 // suspension point when its awaited event arrives (its locals are destroyed;
 // it is not resumed) and its ask fails with errc::actor_dead.
 //
-// Included by troupe/actors/task.hpp; the specializations below replace
-// detail::send_node / ask_node for handlers returning a task.
+// Included by troupe/actors/coro/task.hpp; the specializations below
+// replace detail::send_node / ask_node for handlers returning a task.
 
+#include <coroutine>
 #include <exception>
+#include <stop_token>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "troupe/actors/coro/detail/root.hpp"
+#include "troupe/actors/coro/task.hpp"
+#include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/envelope.hpp"
+#include "troupe/actors/error.hpp"
+#include "troupe/actors/future.hpp"
 
 namespace troupe::detail {
+
+/// The failure of an actor's coroutine handler, handed from the coroutine's
+/// last step to the message that drove it, which rethrows it so the actor
+/// fails as it would for a plain handler.
+inline thread_local std::exception_ptr tl_actor_handler_failure;
 
 /// The demangled name of M, computed once.
 template <class M>

@@ -21,16 +21,17 @@ namespace troupe::detail {
 class task_registry;
 
 /// A root task's entry in its system's registry (which cancels the roots at
-/// shutdown). Defined in task.cpp.
+/// shutdown). The functions below are defined in task_registry.cpp.
 struct root_link {
   root_link* prev = nullptr;
   root_link* next = nullptr;
   std::stop_source source{std::nostopstate};
+  /// Shared with the system: a root left suspended at shutdown may
+  /// unregister after the system is gone.
   std::shared_ptr<task_registry> registry;
   bool counted = false;  // linked into the registry (false: shutdown had begun)
 };
 /// Registers `link`; throws errc::system_shutdown once shutdown has begun.
-/// The first registration on a system starts its task reaper.
 void register_root(system_core& core, root_link& link);
 /// As register_root, but returns false instead of throwing.
 bool try_register_root(system_core& core, root_link& link) noexcept;

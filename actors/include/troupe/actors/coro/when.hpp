@@ -195,151 +195,166 @@ class join_awaiter_base {
   task_context* parent_ctx_ = nullptr;  // armed for cancellation while the children run
 };
 
+// The children of a when_all/when_any over arguments: a tuple of tasks and
+// of their result slots.
 template <class... Ts>
-class when_all_awaiter : public join_awaiter_base {
- public:
-  explicit when_all_awaiter(task<Ts>... ts) : tasks_(std::move(ts)...) {}
+struct tuple_children {
+  explicit tuple_children(task<Ts>... ts) : tasks(std::move(ts)...) {}
 
-  bool await_ready() const noexcept { return sizeof...(Ts) == 0; }
+  [[nodiscard]] static constexpr std::size_t size() noexcept { return sizeof...(Ts); }
+  /// Calls `start(task, slot, index)` for each child in order, stopping at
+  /// the first that fails to start; returns how many started.
+  template <class Start>
+  std::size_t launch(Start&& start) {
+    return launch(start, std::index_sequence_for<Ts...>{});
+  }
+
+  std::tuple<task<Ts>...> tasks;
+  std::tuple<std::optional<non_void_t<Ts>>...> results;
+
+ private:
+  template <class Start, std::size_t... I>
+  std::size_t launch(Start& start, std::index_sequence<I...> /*unused*/) {
+    std::size_t n = 0;
+    // Stops at the first failure to start (short-circuit of &&).
+    (void)((start(std::move(std::get<I>(tasks)), &std::get<I>(results), I) && ++n) && ...);
+    return n;
+  }
+};
+
+// The children of a when_all/when_any over a vector.
+template <class T>
+struct range_children {
+  explicit range_children(std::vector<task<T>> ts) : tasks(std::move(ts)), results(tasks.size()) {}
+
+  [[nodiscard]] std::size_t size() const noexcept { return tasks.size(); }
+  template <class Start>
+  std::size_t launch(Start&& start) {
+    std::size_t n = 0;
+    for (; n < tasks.size(); ++n) {
+      if (!start(std::move(tasks[n]), &results[n], n)) break;
+    }
+    return n;
+  }
+
+  std::vector<task<T>> tasks;
+  std::vector<std::optional<non_void_t<T>>> results;
+};
+
+// The awaiter of when_all/when_any over `Children`; the four public forms
+// differ only in await_ready and in how await_resume shapes the results.
+template <class Children>
+class join_awaiter : public join_awaiter_base {
+ public:
+  template <class... A>
+  explicit join_awaiter(bool any_mode, A&&... a) : children_(std::forward<A>(a)...) {
+    st_.any_mode = any_mode;
+  }
+
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    return suspend(h, sizeof...(Ts), [this](task_context* ctx) {
-      return launch(ctx, std::index_sequence_for<Ts...>{});
+    return suspend(h, children_.size(), [this](task_context* ctx) {
+      return children_.launch([this, ctx](auto&& t, auto* slot, std::size_t index) {
+        return launch_child(ctx, std::move(t), slot, index);
+      });
     });
   }
+
+ protected:
+  /// After finish(): the index of the child that won (when_any).
+  [[nodiscard]] std::size_t winner() const noexcept {
+    return st_.winner.load(std::memory_order_acquire);
+  }
+
+  Children children_;
+};
+
+template <class... Ts>
+class when_all_awaiter : public join_awaiter<tuple_children<Ts...>> {
+ public:
+  explicit when_all_awaiter(task<Ts>... ts)
+      : join_awaiter<tuple_children<Ts...>>(false, std::move(ts)...) {}
+
+  bool await_ready() const noexcept { return sizeof...(Ts) == 0; }
   std::tuple<non_void_t<Ts>...> await_resume() {
-    finish();
+    this->finish();
     return take(std::index_sequence_for<Ts...>{});
   }
 
  private:
   template <std::size_t... I>
-  std::size_t launch(task_context* ctx, std::index_sequence<I...> /*unused*/) {
-    std::size_t n = 0;
-    // Stops at the first failure to start (short-circuit of &&).
-    (void)((launch_child(ctx, std::move(std::get<I>(tasks_)), &std::get<I>(results_), I) && ++n) &&
-           ...);
-    return n;
-  }
-  template <std::size_t... I>
   std::tuple<non_void_t<Ts>...> take(std::index_sequence<I...> /*unused*/) {
-    return std::tuple<non_void_t<Ts>...>(std::move(*std::get<I>(results_))...);
+    return std::tuple<non_void_t<Ts>...>(std::move(*std::get<I>(this->children_.results))...);
   }
-
-  std::tuple<task<Ts>...> tasks_;
-  std::tuple<std::optional<non_void_t<Ts>>...> results_;
 };
 
 template <class T>
-class when_all_range_awaiter : public join_awaiter_base {
+class when_all_range_awaiter : public join_awaiter<range_children<T>> {
  public:
   explicit when_all_range_awaiter(std::vector<task<T>> ts)
-      : tasks_(std::move(ts)), results_(tasks_.size()) {}
+      : join_awaiter<range_children<T>>(false, std::move(ts)) {}
 
-  bool await_ready() const noexcept { return tasks_.empty(); }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    return suspend(h, tasks_.size(), [this](task_context* ctx) {
-      std::size_t n = 0;
-      for (; n < tasks_.size(); ++n) {
-        if (!launch_child(ctx, std::move(tasks_[n]), &results_[n], n)) break;
-      }
-      return n;
-    });
-  }
+  bool await_ready() const noexcept { return this->children_.tasks.empty(); }
   auto await_resume() {
-    finish();
+    this->finish();
     if constexpr (std::is_void_v<T>) {
       return;
     } else {
       std::vector<T> out;
-      out.reserve(results_.size());
-      for (auto& r : results_) out.push_back(std::move(*r));
+      out.reserve(this->children_.results.size());
+      for (auto& r : this->children_.results) out.push_back(std::move(*r));
       return out;
     }
   }
-
- private:
-  std::vector<task<T>> tasks_;
-  std::vector<std::optional<non_void_t<T>>> results_;
 };
 
 template <class... Ts>
-class when_any_awaiter : public join_awaiter_base {
+class when_any_awaiter : public join_awaiter<tuple_children<Ts...>> {
  public:
   using result_type = std::pair<std::size_t, std::variant<non_void_t<Ts>...>>;
 
-  explicit when_any_awaiter(task<Ts>... ts) : tasks_(std::move(ts)...) { st_.any_mode = true; }
+  explicit when_any_awaiter(task<Ts>... ts)
+      : join_awaiter<tuple_children<Ts...>>(true, std::move(ts)...) {}
 
   bool await_ready() const noexcept { return false; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    return suspend(h, sizeof...(Ts), [this](task_context* ctx) {
-      return launch(ctx, std::index_sequence_for<Ts...>{});
-    });
-  }
   result_type await_resume() {
-    finish();
+    this->finish();
     return take(std::index_sequence_for<Ts...>{});
   }
 
  private:
   template <std::size_t... I>
-  std::size_t launch(task_context* ctx, std::index_sequence<I...> /*unused*/) {
-    std::size_t n = 0;
-    (void)((launch_child(ctx, std::move(std::get<I>(tasks_)), &std::get<I>(results_), I) && ++n) &&
-           ...);
-    return n;
-  }
-  template <std::size_t... I>
   result_type take(std::index_sequence<I...> /*unused*/) {
-    const std::size_t w = st_.winner.load(std::memory_order_acquire);
+    const std::size_t w = this->winner();
+    auto& results = this->children_.results;
     std::optional<result_type> out;
     (void)((w == I ? (out.emplace(I, std::variant<non_void_t<Ts>...>(
-                                         std::in_place_index<I>, std::move(*std::get<I>(results_)))),
+                                         std::in_place_index<I>, std::move(*std::get<I>(results)))),
                       true)
                    : false) ||
            ...);
     return std::move(*out);
   }
-
-  std::tuple<task<Ts>...> tasks_;
-  std::tuple<std::optional<non_void_t<Ts>>...> results_;
 };
 
 template <class T>
-class when_any_range_awaiter : public join_awaiter_base {
+class when_any_range_awaiter : public join_awaiter<range_children<T>> {
  public:
   explicit when_any_range_awaiter(std::vector<task<T>> ts)
-      : tasks_(std::move(ts)), results_(tasks_.size()) {
-    st_.any_mode = true;
-    if (tasks_.empty()) throw error(errc::invalid_argument, "when_any: no tasks");
+      : join_awaiter<range_children<T>>(true, std::move(ts)) {
+    if (this->children_.tasks.empty()) throw error(errc::invalid_argument, "when_any: no tasks");
   }
 
   bool await_ready() const noexcept { return false; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    return suspend(h, tasks_.size(), [this](task_context* ctx) {
-      std::size_t n = 0;
-      for (; n < tasks_.size(); ++n) {
-        if (!launch_child(ctx, std::move(tasks_[n]), &results_[n], n)) break;
-      }
-      return n;
-    });
-  }
   auto await_resume() {
-    finish();
-    const std::size_t w = st_.winner.load(std::memory_order_acquire);
+    this->finish();
+    const std::size_t w = this->winner();
     if constexpr (std::is_void_v<T>) {
       return w;
     } else {
-      return std::pair<std::size_t, T>(w, std::move(*results_[w]));
+      return std::pair<std::size_t, T>(w, std::move(*this->children_.results[w]));
     }
   }
-
- private:
-  std::vector<task<T>> tasks_;
-  std::vector<std::optional<non_void_t<T>>> results_;
 };
 
 }  // namespace detail

@@ -3,6 +3,8 @@
 
 #include "troupe/actors/task.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <new>
 #include <string>
@@ -23,6 +25,17 @@ void throw_unawaited() {
   const char* op = std::exchange(tl_current_task->unawaited, nullptr);
   throw error(errc::would_block_worker,
               std::string(op) + ": made in a task and never co_awaited (co_await it, or use try_)");
+}
+
+void deadline_timer::arm(system_core& core, std::chrono::steady_clock::time_point until, waiter& w) {
+  using clock = std::chrono::steady_clock;
+  const auto delay = std::max(until - clock::now(), clock::duration::zero());
+  timer_ = add_timer(core, std::chrono::ceil<std::chrono::nanoseconds>(delay),
+                     std::chrono::nanoseconds{0}, [w = &w]() {
+                       if (w->try_claim(0, wake_reason::timeout)) w->wake();
+                       return false;
+                     });
+  armed_ = true;
 }
 
 // ---- coroutine handlers: resuming inside the actor ----------------------------------

@@ -3,16 +3,14 @@
 /// `sleep_until(t)` (on the system's timer; no thread sleeps) and
 /// `get_stop_token()` (the task's cancellation token).
 
-#include <algorithm>
 #include <chrono>
 #include <coroutine>
 #include <stop_token>
 #include <utility>
 
+#include "troupe/actors/coro/detail/deadline.hpp"
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/error.hpp"
-#include "troupe/actors/system.hpp"
-#include "troupe/actors/timer.hpp"
 
 namespace troupe {
 
@@ -38,14 +36,7 @@ class sleep_awaiter {
     }
     w_.bind(ctx, h);
     w_.set_waiting();
-    const auto delay = std::max(until_ - std::chrono::steady_clock::now(),
-                                std::chrono::steady_clock::duration::zero());
-    timer_ = add_timer(*ctx->core, std::chrono::ceil<std::chrono::nanoseconds>(delay),
-                       std::chrono::nanoseconds{0}, [w = &w_]() {
-                         if (w->try_claim(0, wake_reason::timeout)) w->wake();
-                         return false;
-                       });
-    armed_ = true;
+    deadline_.arm(*ctx->core, until_, w_);
     ctx_ = ctx;
     ctx->arm_cancel(&w_);
     return w_.park();
@@ -61,18 +52,14 @@ class sleep_awaiter {
  private:
   class resumer final : public coro_waiter {};
   void disarm() noexcept {
-    // cancel() waits for a firing in progress, so the callback no longer
-    // touches w_ once it returns.
-    if (armed_) timer_.cancel();
-    armed_ = false;
+    deadline_.cancel();  // waits for a firing in progress
     if (ctx_ != nullptr) ctx_->cancel.disarm(&w_);
     ctx_ = nullptr;
   }
 
   std::chrono::steady_clock::time_point until_;
   resumer w_;
-  timer timer_;
-  bool armed_ = false;
+  deadline_timer deadline_;
   bool cancelled_ = false;
   task_context* ctx_ = nullptr;  // armed for cancellation while suspended
 };

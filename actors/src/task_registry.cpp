@@ -20,7 +20,7 @@ constexpr auto kStopTimeout = std::chrono::seconds(10);
 }  // namespace
 
 bool task_registry::add(root_link& link) noexcept {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   if (stopping_) return false;
   link.prev = nullptr;
   link.next = head_;
@@ -34,7 +34,7 @@ bool task_registry::add(root_link& link) noexcept {
 void task_registry::remove(root_link& link) noexcept {
   bool notify = false;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     if (!link.counted) return;
     if (link.prev != nullptr) {
       link.prev->next = link.next;
@@ -54,19 +54,24 @@ std::size_t task_registry::stop_all(bool wait, std::chrono::nanoseconds timeout)
   // inline, and a root that finishes unlinks itself, taking the lock.
   std::vector<std::stop_source> sources;
   {
-    std::lock_guard lk(mu_);
+    lock_guard lk(mu_);
     stopping_ = true;
     sources.reserve(live_);
     for (root_link* l = head_; l != nullptr; l = l->next) sources.push_back(l->source);
   }
   for (auto& s : sources) s.request_stop();
-  std::unique_lock lk(mu_);
-  if (wait) cv_.wait_for(lk, timeout, [this] { return live_ == 0; });
+  unique_lock lk(mu_);
+  if (wait) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (live_ != 0) {
+      if (cv_.wait_until(lk.native(), until) == std::cv_status::timeout) break;
+    }
+  }
   return live_;
 }
 
 std::size_t task_registry::live() const {
-  std::lock_guard lk(mu_);
+  lock_guard lk(mu_);
   return live_;
 }
 

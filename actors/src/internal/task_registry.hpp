@@ -11,9 +11,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <mutex>
 
 #include "troupe/actors/coro/detail/root.hpp"
+#include "troupe/actors/detail/thread_annotations.hpp"
 
 namespace troupe::detail {
 
@@ -42,11 +42,12 @@ class task_registry {
   [[nodiscard]] bool gone() const noexcept { return gone_.load(std::memory_order_acquire); }
 
  private:
-  mutable std::mutex mu_;
+  mutable mutex mu_;
   std::condition_variable cv_;
-  root_link* head_ = nullptr;  // guarded by mu_
-  std::size_t live_ = 0;       // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  // The links' prev/next are guarded by mu_ too (not expressible).
+  root_link* head_ TROUPE_GUARDED_BY(mu_) = nullptr;
+  std::size_t live_ TROUPE_GUARDED_BY(mu_) = 0;
+  bool stopping_ TROUPE_GUARDED_BY(mu_) = false;
   std::atomic<bool> gone_{false};
 };
 

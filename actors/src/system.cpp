@@ -389,6 +389,8 @@ shutdown_report system::shutdown(shutdown_mode mode) {
   // User timers stop now; internal ones (supervisors' stop timeouts) keep
   // firing until every actor has stopped.
   c.report.timers_cancelled = c.timers.cancel_user();
+  // Root tasks stop first, while the actors they may await still run.
+  detail::stop_root_tasks(c);
   for (auto& s : c.shards) {
     detail::lock_guard lk(s.mu);
     for (detail::cell* x = s.head; x != nullptr; x = x->reg_next) {
@@ -425,6 +427,7 @@ shutdown_report system::shutdown(shutdown_mode mode) {
       }
     }
   }
+  c.tasks->mark_gone();  // a late resume of a suspended root no longer reaches the pool
   c.timers.stop();
   c.sched.stop();
   c.join_finished_threads();

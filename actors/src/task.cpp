@@ -1,19 +1,14 @@
-// Runtime support for troupe::task: the per-system registry of root tasks
-// (cancelled at shutdown), and resuming coroutine handlers inside actors.
+// Runtime support for troupe::task: error texts, and resuming coroutine
+// handlers inside actors. The registry of root tasks is task_registry.cpp.
 
 #include "troupe/actors/task.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
+#include <exception>
 #include <new>
-#include <unordered_map>
+#include <string>
 #include <utility>
-#include <vector>
-
-#include "internal/log.hpp"
-#include "troupe/actors/actor.hpp"
 
 namespace troupe::detail {
 
@@ -32,131 +27,15 @@ void throw_unawaited() {
               std::string(op) + ": made in a task and never co_awaited (co_await it, or use try_)");
 }
 
-// ---- the registry of root tasks -------------------------------------------------
-//
-// One per system, created with the system's first root task. A hidden
-// detached actor (the reaper) owns it: system shutdown stops every actor, so
-// the reaper's on_stop runs, cancels every registered root, and waits (on
-// its own thread, up to kReapTimeout) until they have all finished, while
-// the pool still runs. Registrations after that throw system_shutdown.
-
-class task_registry {
- public:
-  std::mutex mu;
-  std::condition_variable cv;
-  root_link* head = nullptr;    // guarded by mu
-  std::size_t live = 0;         // guarded by mu
-  bool stopping = false;        // guarded by mu
-  std::atomic<bool> gone{false};  // the reaper (so the system) has shut down
-};
-
-namespace {
-
-constexpr auto kReapTimeout = std::chrono::seconds(10);
-
-std::mutex g_mu;
-// Systems with a live reaper. Guarded by g_mu.
-std::unordered_map<const system_core*, std::shared_ptr<task_registry>> g_registries;
-
-class task_reaper final : public actor<task_reaper> {
- public:
-  task_reaper(std::shared_ptr<task_registry> r, const system_core* core)
-      : reg_(std::move(r)), core_(core) {}
-  task_reaper(const task_reaper&) = delete;
-  task_reaper& operator=(const task_reaper&) = delete;
-  ~task_reaper() {
-    {
-      std::lock_guard lk(g_mu);
-      auto it = g_registries.find(core_);
-      if (it != g_registries.end() && it->second == reg_) g_registries.erase(it);
-    }
-    reg_->gone.store(true, std::memory_order_release);
-  }
-
-  void on_stop() {
-    std::vector<std::stop_source> sources;
-    {
-      std::lock_guard lk(reg_->mu);
-      reg_->stopping = true;
-      for (root_link* l = reg_->head; l != nullptr; l = l->next) sources.push_back(l->source);
-    }
-    for (auto& s : sources) s.request_stop();
-    std::unique_lock lk(reg_->mu);
-    if (!reg_->cv.wait_for(lk, kReapTimeout, [this] { return reg_->live == 0; })) {
-      logger()->warn("shutdown: {} task(s) did not finish within {} s of cancellation; "
-                     "they stay suspended",
-                     reg_->live, kReapTimeout.count());
-    }
-  }
-
- private:
-  std::shared_ptr<task_registry> reg_;
-  const system_core* core_;
-};
-
-std::shared_ptr<task_registry> registry_for(system_core& core) {
-  std::lock_guard lk(g_mu);
-  auto it = g_registries.find(&core);
-  if (it != g_registries.end() && !it->second->gone.load(std::memory_order_acquire)) {
-    return it->second;
-  }
-  auto reg = std::make_shared<task_registry>();
-  // Throws errc::system_shutdown once shutdown has begun.
-  owner(core).spawn<task_reaper>(troupe::detached, reg, &core);
-  g_registries[&core] = reg;
-  return reg;
-}
-
-}  // namespace
-
-void register_root(system_core& core, root_link& link) {
-  auto reg = registry_for(core);
-  {
-    std::lock_guard lk(reg->mu);
-    if (reg->stopping) {
-      link.registry = std::move(reg);
-      throw error(errc::system_shutdown, "system::go: the system is shutting down");
-    }
-    link.prev = nullptr;
-    link.next = reg->head;
-    if (reg->head != nullptr) reg->head->prev = &link;
-    reg->head = &link;
-    ++reg->live;
-    link.counted = true;
-  }
-  link.registry = std::move(reg);
-}
-
-bool try_register_root(system_core& core, root_link& link) noexcept {
-  try {
-    register_root(core, link);
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-void unregister_root(root_link& link) noexcept {
-  if (!link.registry) return;
-  std::shared_ptr<task_registry> reg = std::move(link.registry);
-  if (!link.counted) return;
-  bool notify = false;
-  {
-    std::lock_guard lk(reg->mu);
-    if (link.prev != nullptr) {
-      link.prev->next = link.next;
-    } else {
-      reg->head = link.next;
-    }
-    if (link.next != nullptr) link.next->prev = link.prev;
-    link.counted = false;
-    notify = --reg->live == 0 && reg->stopping;
-  }
-  if (notify) reg->cv.notify_all();
-}
-
-bool registry_alive(const root_link& link) noexcept {
-  return link.registry && !link.registry->gone.load(std::memory_order_acquire);
+void deadline_timer::arm(system_core& core, std::chrono::steady_clock::time_point until, waiter& w) {
+  using clock = std::chrono::steady_clock;
+  const auto delay = std::max(until - clock::now(), clock::duration::zero());
+  timer_ = add_timer(core, std::chrono::ceil<std::chrono::nanoseconds>(delay),
+                     std::chrono::nanoseconds{0}, [w = &w]() {
+                       if (w->try_claim(0, wake_reason::timeout)) w->wake();
+                       return false;
+                     });
+  armed_ = true;
 }
 
 // ---- coroutine handlers: resuming inside the actor ----------------------------------

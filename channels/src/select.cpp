@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "troupe/actors/error.hpp"
-#include "troupe/actors/system.hpp"
 #include "troupe/channels/detail/select_engine.hpp"
 
 namespace troupe::detail::chan {
@@ -363,15 +362,7 @@ bool coro_select::start(task_context* ctx, std::coroutine_handle<> h) {
     done_ = true;
     return false;
   }
-  if (spec_.deadline) {
-    const auto delay = std::max(*spec_.deadline - clock::now(), clock::duration::zero());
-    timer_ = add_timer(*ctx->core, std::chrono::ceil<std::chrono::nanoseconds>(delay),
-                       std::chrono::nanoseconds{0}, [this]() {
-                         if (try_claim(0, wake_reason::timeout)) wake();
-                         return false;
-                       });
-    timer_armed_ = true;
-  }
+  if (spec_.deadline) deadline_.arm(*ctx->core, *spec_.deadline, *this);
   return drive();
 }
 
@@ -441,10 +432,7 @@ void coro_select::resumed() noexcept {
 }
 
 void coro_select::finish() noexcept {
-  if (timer_armed_) {
-    timer_.cancel();  // waits for a firing in progress
-    timer_armed_ = false;
-  }
+  deadline_.cancel();  // waits for a firing in progress
   if (cancel_armed_) ctx_->cancel.disarm(this);  // waits for a cancellation in progress
   cancel_armed_ = false;
   done_ = true;

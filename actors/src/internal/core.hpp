@@ -18,6 +18,7 @@
 
 #include "internal/det_mode.hpp"
 #include "internal/scheduler.hpp"
+#include "internal/task_registry.hpp"
 #include "internal/timers.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/thread_annotations.hpp"
@@ -95,6 +96,10 @@ class system_core {
   mutex shutdown_mu;
   bool shut_down TROUPE_GUARDED_BY(shutdown_mu) = false;
   shutdown_report report TROUPE_GUARDED_BY(shutdown_mu);
+
+  // Root tasks, cancelled and waited for at shutdown (stop_root_tasks).
+  // Shared with their links: a root left suspended may unregister late.
+  std::shared_ptr<task_registry> tasks = std::make_shared<task_registry>();
 
   name_table names;
   troupe::registry registry_handle;

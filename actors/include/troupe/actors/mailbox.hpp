@@ -30,7 +30,7 @@
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/job.hpp"
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 
 namespace troupe {
 

@@ -21,7 +21,7 @@
 
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/envelope.hpp"
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/mailbox.hpp"
 

@@ -39,7 +39,7 @@
 #include <optional>
 #include <utility>
 
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/send_result.hpp"
 #include "troupe/channels/detail/channel_core.hpp"

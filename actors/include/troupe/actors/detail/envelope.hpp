@@ -53,31 +53,16 @@ class send_node final : public message {
   M msg_;
 };
 
-template <class A, class M, class R>
-class ask_node final : public message {
+/// What every ask node shares, whatever runs its handler: the message, the
+/// promise of its reply, and failing that promise when the message is not
+/// handled.
+template <class M, class R>
+class ask_node_base : public message {
  public:
   template <class X>
-  ask_node(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
+  ask_node_base(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
 
-  void run(cell& c) override {
-    if constexpr (troupe::forwards<A, M>) {
-      object_of<A>(c).forward_ask(std::move(msg_), std::move(promise_));
-    } else {
-      try {
-        if constexpr (std::is_void_v<R>) {
-          object_of<A>(c).on(std::move(msg_));
-          promise_.set_value();
-        } else {
-          promise_.set_value(object_of<A>(c).on(std::move(msg_)));
-        }
-      } catch (...) {
-        promise_.set_error(errc::handler_threw, ask_failed_text(c.type_name()));
-        throw;  // the actor fails too
-      }
-    }
-  }
-
-  void reject(const exit_reason& why, const char* actor_type) noexcept override {
+  void reject(const exit_reason& why, const char* actor_type) noexcept final {
     try {
       promise_.set_error(errc::actor_dead,
                          std::string("ask ") + actor_type + ": actor stopped (" + why.to_string() + ")");
@@ -85,18 +70,43 @@ class ask_node final : public message {
     }
   }
 
-  void discard(const char* actor_type, const char* why) noexcept override {
+  /// A bounded mailbox dropped the message.
+  void discard(const char* actor_type, const char* why) noexcept final {
     try {
       promise_.set_error(errc::mailbox_full, ask_dropped_text(actor_type, why));
     } catch (...) {  // allocation failure: the promise's destructor breaks it instead
     }
   }
 
-  [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }
+  [[nodiscard]] const char* type_name() const noexcept final { return message_type_name<M>(); }
 
- private:
+ protected:
   M msg_;
   promise<R> promise_;
+};
+
+template <class A, class M, class R>
+class ask_node final : public ask_node_base<M, R> {
+ public:
+  using ask_node_base<M, R>::ask_node_base;
+
+  void run(cell& c) override {
+    if constexpr (troupe::forwards<A, M>) {
+      object_of<A>(c).forward_ask(std::move(this->msg_), std::move(this->promise_));
+    } else {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          object_of<A>(c).on(std::move(this->msg_));
+          this->promise_.set_value();
+        } else {
+          this->promise_.set_value(object_of<A>(c).on(std::move(this->msg_)));
+        }
+      } catch (...) {
+        this->promise_.set_error(errc::handler_threw, ask_failed_text(c.type_name()));
+        throw;  // the actor fails too
+      }
+    }
+  }
 };
 
 /// Runs `f(A&)` inside the actor, as a message: a user message by default;

@@ -47,7 +47,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/channels/detail/sync.hpp"
 
 namespace troupe::detail::chan {

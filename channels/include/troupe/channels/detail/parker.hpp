@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "troupe/actors/detail/waiter.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/channels/detail/sync.hpp"
 
 namespace troupe::detail::chan {

@@ -28,8 +28,8 @@
 #include <exception>
 #include <optional>
 
-#include "troupe/actors/detail/waiter.hpp"
-#include "troupe/actors/timer.hpp"
+#include "troupe/actors/coro/detail/deadline.hpp"
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/channels/detail/channel_core.hpp"
 #include "troupe/channels/detail/parker.hpp"
 
@@ -188,8 +188,7 @@ class coro_select final : public coro_waiter {
   select_outcome out_;
   int first_ = -1;
   bool done_ = false;
-  bool timer_armed_ = false;
-  troupe::timer timer_;
+  deadline_timer deadline_;
   bool cancel_armed_ = false;
   std::exception_ptr error_;
 };

@@ -18,28 +18,29 @@
 // suspension point when its awaited event arrives (its locals are destroyed;
 // it is not resumed) and its ask fails with errc::actor_dead.
 //
-// Included by troupe/actors/task.hpp; the specializations below replace
-// detail::send_node / ask_node for handlers returning a task.
+// Included by troupe/actors/coro/task.hpp; the specializations below
+// replace detail::send_node / ask_node for handlers returning a task.
 
+#include <coroutine>
 #include <exception>
+#include <stop_token>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "troupe/actors/coro/detail/root.hpp"
+#include "troupe/actors/coro/task.hpp"
+#include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/envelope.hpp"
+#include "troupe/actors/error.hpp"
+#include "troupe/actors/future.hpp"
 
 namespace troupe::detail {
 
-/// The demangled name of M, computed once.
-template <class M>
-const char* type_name_of() noexcept {
-  try {
-    static const std::string name = type_name<M>();
-    return name.c_str();
-  } catch (...) {
-    return "(message)";
-  }
-}
+/// The failure of an actor's coroutine handler, handed from the coroutine's
+/// last step to the message that drove it, which rethrows it so the actor
+/// fails as it would for a plain handler.
+inline thread_local std::exception_ptr tl_actor_handler_failure;
 
 /// True if A's handler for M is a coroutine (returns a troupe::task).
 template <class A, class M>
@@ -131,15 +132,8 @@ void start_handler(cell& c, M&& msg, promise<R>&& p) {
   }
 }
 
-// The two specializations mirror the primary templates' interface. Their
-// member functions deliberately carry no `override`: type_name() and
-// discard() override message's virtuals where the runtime has them, and are
-// plain members where it does not (clang warns about a class that marks
-// only some of its overrides).
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wsuggest-override"
-#endif
+// The specializations that start a coroutine handler. The ask node shares
+// the primary's message, promise, reject and discard (ask_node_base).
 
 template <class A, class M>
   requires coroutine_handler<A, M>
@@ -150,8 +144,8 @@ class send_node<A, M> final : public message {
 
   template <class... X>
   explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
-  void run(cell& c) { start_handler<A, M, result_type>(c, std::move(msg_), {}); }
-  [[nodiscard]] const char* type_name() const noexcept { return detail::type_name_of<M>(); }
+  void run(cell& c) override { start_handler<A, M, result_type>(c, std::move(msg_), {}); }
+  [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }
 
  private:
   M msg_;
@@ -159,44 +153,17 @@ class send_node<A, M> final : public message {
 
 template <class A, class M, class R>
   requires coroutine_handler<A, M>
-class ask_node<A, M, R> final : public message {
+class ask_node<A, M, R> final : public ask_node_base<M, R> {
  public:
   static_assert(std::is_same_v<R, typename std::remove_cvref_t<decltype(std::declval<A&>().on(
                                       std::declval<M>()))>::value_type>,
                 "troupe: ask on a coroutine handler task<R> on(M) must yield future<R>");
 
-  template <class X>
-  ask_node(promise<R> p, X&& x) : msg_(std::forward<X>(x)), promise_(std::move(p)) {}
+  using ask_node_base<M, R>::ask_node_base;
 
-  void run(cell& c) { start_handler<A, M, R>(c, std::move(msg_), std::move(promise_)); }
-
-  void reject(const exit_reason& why, const char* actor_type) noexcept {
-    try {
-      promise_.set_error(errc::actor_dead, std::string("ask ") + actor_type + ": actor stopped (" +
-                                               why.to_string() + ")");
-    } catch (...) {  // allocation failure: the promise's destructor breaks it instead
-    }
+  void run(cell& c) override {
+    start_handler<A, M, R>(c, std::move(this->msg_), std::move(this->promise_));
   }
-
-  /// A bounded mailbox dropped the message.
-  void discard(const char* actor_type, const char* why) noexcept {
-    try {
-      promise_.set_error(errc::mailbox_full,
-                         std::string("ask ") + actor_type + ": message dropped: " + why);
-    } catch (...) {  // allocation failure: the promise's destructor breaks it instead
-    }
-  }
-
-  [[nodiscard]] const char* type_name() const noexcept { return detail::type_name_of<M>(); }
-
- private:
-  M msg_;
-  promise<R> promise_;
 };
-
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
-
 
 }  // namespace troupe::detail

@@ -1,5 +1,6 @@
-// troupe::task on the pool: go, awaiting tasks/futures/timers, when_all,
-// when_any, cancellation, and channel operations inside tasks.
+// troupe::task with channels: channel operations and select inside tasks,
+// cancellation of a pending channel await, and shutdown of tasks parked on
+// channels.
 
 #include <troupe/troupe.hpp>
 
@@ -7,212 +8,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "../actors/task_util.hpp"
 #include "test_util.hpp"
 
 using namespace std::chrono_literals;
 using troupe::task;
-using troupe::test::error_of;
-using troupe::test::eventually;
-using troupe::test::ms_since;
-
-namespace {
-
-task<int> add(int a, int b) { co_return a + b; }
-
-task<int> fails(std::string why) {
-  co_await troupe::sleep_for(1ms);
-  throw std::runtime_error(why);
-}
-
-task<void> nothing() { co_return; }
-
-task<long> sum_of_many(int n) {
-  long s = 0;
-  for (int i = 0; i < n; ++i) s += co_await add(i, 0);
-  co_return s;
-}
-
-struct Echo : troupe::actor<Echo> {
-  int on(int x) { return x * 2; }
-};
-
-}  // namespace
-
-TEST_CASE("go runs a task on the pool and yields its value", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  auto h = sys.go([]() -> task<int> { co_return co_await add(20, 22); });
-  REQUIRE(h.get(10s) == 42);
-  // A task object directly, and a callable taking the stop_token.
-  REQUIRE(sys.go(add(1, 2)).get(10s) == 3);
-  auto h2 = sys.go([](std::stop_token st) -> task<bool> { co_return st.stop_possible(); });
-  REQUIRE(h2.get(10s));
-}
-
-TEST_CASE("an exception in a task propagates to its awaiter and to get", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  auto h = sys.go([]() -> task<std::string> {
-    try {
-      co_await fails("boom");
-    } catch (const std::runtime_error& e) {
-      co_return std::string("caught ") + e.what();
-    }
-    co_return "not thrown";
-  });
-  REQUIRE(h.get(10s) == "caught boom");
-  auto h2 = sys.go([]() -> task<int> { co_return co_await fails("up"); });
-  REQUIRE_THROWS_WITH(h2.get(10s), "up");
-  // troupe errors keep their code across the hand-off.
-  auto h3 = sys.go([]() -> task<> {
-    co_await troupe::sleep_for(1ms);
-    throw troupe::error(troupe::errc::timeout, "inner op");
-  });
-  std::string what;
-  REQUIRE(error_of([&] { h3.get(10s); }, &what) == troupe::errc::timeout);
-  REQUIRE(what == "inner op: timed out");
-}
-
-TEST_CASE("a million synchronously finishing awaits keep the stack flat", "[task]") {
-  troupe::system sys(troupe::system_config{1});
-  REQUIRE(sys.go(sum_of_many(1000000)).get(60s) == 1000000L * 999999L / 2);
-}
-
-TEST_CASE("a task awaits a future, an ask and another task's handle", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  auto echo = sys.spawn<Echo>();
-  troupe::promise<int> p;
-  auto f = p.get_future();
-  auto first = sys.go([]() -> task<int> {
-    co_await troupe::sleep_for(10ms);
-    co_return 5;
-  });
-  auto h = sys.go([&echo, f = std::move(f), first = std::move(first)]() mutable -> task<int> {
-    const int a = co_await echo.ask(21);
-    const int b = co_await f;
-    const int c = co_await std::move(first);
-    co_return a + b + c;
-  });
-  std::this_thread::sleep_for(20ms);
-  p.set_value(100);
-  REQUIRE(h.get(10s) == 42 + 100 + 5);
-}
-
-TEST_CASE("sleeping tasks hold no worker", "[task]") {
-  troupe::system sys(troupe::system_config{1});
-  const auto t0 = troupe::test::clock::now();
-  std::vector<troupe::task_handle<void>> hs;
-  for (int i = 0; i < 50; ++i) {
-    hs.push_back(sys.go([]() -> task<> { co_await troupe::sleep_for(100ms); }));
-  }
-  for (auto& h : hs) h.get(10s);
-  const double ms = ms_since(t0);
-  REQUIRE(ms >= 100.0);
-  REQUIRE(ms < 1000.0);  // 50 x 100 ms on one worker: they slept concurrently
-}
-
-TEST_CASE("when_all of three 100 ms sleeps takes about 100 ms, not 300", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  auto nap = [](int v) -> task<int> {
-    co_await troupe::sleep_for(100ms);
-    co_return v;
-  };
-  const auto t0 = troupe::test::clock::now();
-  auto [a, b, c] = sys.go([&]() -> task<std::tuple<int, int, int>> {
-                        co_return co_await troupe::when_all(nap(1), nap(2), nap(3));
-                      }).get(10s);
-  const double ms = ms_since(t0);
-  REQUIRE(a + b + c == 6);
-  REQUIRE(ms >= 100.0);
-  REQUIRE(ms < 250.0);
-  // The vector form, and void tasks.
-  auto all = sys.go([&]() -> task<std::vector<int>> {
-                  std::vector<task<int>> ts;
-                  for (int i = 0; i < 10; ++i) ts.push_back(nap(i));
-                  co_return co_await troupe::when_all(std::move(ts));
-                }).get(10s);
-  REQUIRE(all == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
-  sys.go([]() -> task<> {
-       auto [x, y] = co_await troupe::when_all(nothing(), nothing());
-       (void)x;
-       (void)y;
-     }).get(10s);
-}
-
-TEST_CASE("when_all rethrows the first failure after cancelling the others", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  std::atomic<bool> slow_cancelled{false};
-  auto slow = [&]() -> task<int> {
-    try {
-      co_await troupe::sleep_for(10s);
-    } catch (const troupe::error& e) {
-      if (e.value() == troupe::errc::cancelled) slow_cancelled.store(true);
-      throw;
-    }
-    co_return 0;
-  };
-  const auto t0 = troupe::test::clock::now();
-  auto h = sys.go([&]() -> task<> { co_await troupe::when_all(slow(), fails("first"), slow()); });
-  REQUIRE_THROWS_WITH(h.get(10s), "first");
-  REQUIRE(slow_cancelled.load());
-  REQUIRE(ms_since(t0) < 5000.0);
-}
-
-TEST_CASE("cancelling a when_all parent cancels its children", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  std::atomic<int> cancelled{0};
-  auto nap = [&]() -> task<int> {
-    try {
-      co_await troupe::sleep_for(10s);
-    } catch (const troupe::error& e) {
-      if (e.value() == troupe::errc::cancelled) cancelled.fetch_add(1);
-      throw;
-    }
-    co_return 0;
-  };
-  auto h = sys.go([&]() -> task<> { co_await troupe::when_all(nap(), nap(), nap()); });
-  std::this_thread::sleep_for(30ms);
-  const auto t0 = troupe::test::clock::now();
-  h.request_stop();
-  REQUIRE(error_of([&] { h.get(10s); }) == troupe::errc::cancelled);
-  REQUIRE(cancelled.load() == 3);
-  REQUIRE(ms_since(t0) < 5000.0);
-}
-
-TEST_CASE("when_any yields the first to finish and cancels the rest", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  std::atomic<int> cancelled{0};
-  auto nap = [&](int ms, int v) -> task<int> {
-    try {
-      co_await troupe::sleep_for(std::chrono::milliseconds(ms));
-    } catch (const troupe::error&) {
-      cancelled.fetch_add(1);
-      throw;
-    }
-    co_return v;
-  };
-  const auto t0 = troupe::test::clock::now();
-  auto [index, value] = sys.go([&]() -> task<std::pair<std::size_t, std::variant<int, int, int>>> {
-                             co_return co_await troupe::when_any(nap(5000, 1), nap(20, 2),
-                                                                 nap(5000, 3));
-                           }).get(10s);
-  REQUIRE(index == 1);
-  REQUIRE(std::get<1>(value) == 2);
-  REQUIRE(cancelled.load() == 2);
-  REQUIRE(ms_since(t0) < 2000.0);
-  auto [i2, v2] = sys.go([&]() -> task<std::pair<std::size_t, int>> {
-                       std::vector<task<int>> ts;
-                       ts.push_back(nap(3000, 7));
-                       ts.push_back(nap(10, 8));
-                       co_return co_await troupe::when_any(std::move(ts));
-                     }).get(10s);
-  REQUIRE(i2 == 1);
-  REQUIRE(v2 == 8);
-}
+using namespace troupe::test;  // NOLINT(google-build-using-namespace): add, Echo, error_of, ...
 
 TEST_CASE("a cancelled task wakes from any pending await with errc::cancelled", "[task]") {
   troupe::system sys(troupe::system_config{2});
@@ -262,27 +67,6 @@ TEST_CASE("a cancelled task wakes from any pending await with errc::cancelled", 
   REQUIRE(*frx.recv() == 0);
   REQUIRE(frx.try_recv().status() == troupe::recv_status::empty);
 }
-
-TEST_CASE("a task sees its stop token and stops cooperatively", "[task]") {
-  troupe::system sys(troupe::system_config{2});
-  auto h = sys.go([]() -> task<int> {
-    auto st = co_await troupe::get_stop_token();
-    int rounds = 0;
-    while (!st.stop_requested()) {
-      ++rounds;
-      try {
-        co_await troupe::sleep_for(1ms);
-      } catch (const troupe::error&) {
-        break;  // cancelled while sleeping
-      }
-    }
-    co_return rounds;
-  });
-  std::this_thread::sleep_for(30ms);
-  REQUIRE(h.request_stop());
-  REQUIRE(h.get(10s) > 0);
-}
-
 TEST_CASE("channel operations in tasks: order, hand-off, close", "[task][channels]") {
   troupe::system sys(troupe::system_config{2});
   for (std::size_t cap : {std::size_t{0}, std::size_t{1}, std::size_t{16}}) {

@@ -77,7 +77,7 @@ class depot {
 
 // Never destroyed: thread caches may return magazines during static destruction.
 depot& the_depot() {
-  static depot* d = new depot;
+  static auto* d = new depot;
   return *d;
 }
 
@@ -140,7 +140,7 @@ struct thread_cache {
       return;
     }
     // Both full (or missing): hand one full magazine to the depot.
-    magazine* fresh = new (std::nothrow) magazine;
+    auto* fresh = new (std::nothrow) magazine;
     if (fresh == nullptr) {
       ::operator delete(p);
       return;

@@ -133,7 +133,7 @@ send_result cell::enqueue(message* m) noexcept {
 }
 
 void cell::push_control(message::kind k) noexcept {
-  message* m = new (std::nothrow) message(k);
+  auto* m = new (std::nothrow) message(k);
   if (m == nullptr) {
     // Out of memory: a kill flag still stops the actor at its next message.
     ctl_.fetch_or(kKill, std::memory_order_acq_rel);

@@ -177,7 +177,7 @@ std::uint64_t monitor_attach(cell& w, cell& t, notice_node* raw) {
       w.add_ref();
       entry->next = et->watchers;
       et->watchers = entry.release();
-      node.release();
+      (void)node.release();  // the list owns it now
       attached = true;
     }
   }
@@ -236,7 +236,7 @@ void link_cells(cell& a, cell& b) {
       a.add_ref();
       in_b->next = eb->watchers;
       eb->watchers = in_b.release();
-      for_a.release();
+      (void)for_a.release();  // the list owns it now
       attached = true;
     }
   }

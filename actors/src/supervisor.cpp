@@ -272,6 +272,7 @@ std::vector<child_status> supervisor::on(which_children /*unused*/) const {
   return out;
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): handlers take messages by value
 bool supervisor::on(terminate_child m) {
   const std::size_t i = find(m.child.cell_ptr());
   if (i == npos) return false;
@@ -289,6 +290,7 @@ bool supervisor::on(terminate_child m) {
   return true;
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): handlers take messages by value
 void supervisor::on(exit_msg m) {
   const detail::cell_ext* e = cell_->ext();
   const cell* parent = (e != nullptr && e->child != nullptr) ? e->child->parent : nullptr;

@@ -346,7 +346,17 @@ system::system(detail::deterministic_t mode, system_config cfg)
 }
 
 system::~system() {
-  shutdown(shutdown_mode::drain);
+  try {
+    shutdown(shutdown_mode::drain);
+  } catch (...) {
+    // Inside one of its own actors (see shutdown()): it cannot wait for
+    // itself, and a destructor cannot report it.
+    try {
+      core_->log->critical("~system: {}", detail::describe_current_exception());
+    } catch (...) {
+    }
+    std::terminate();
+  }
   delete core_;
 }
 

@@ -210,7 +210,7 @@ bool try_arms(const select_spec& s, int first, all_locked& lk, select_outcome& o
 
 // Reads the ring words of every arm's channel into `w` (2 per arm).
 void read_rings(const select_spec& s, std::size_t* w) noexcept {
-  for (std::uint32_t i = 0; i < s.n; ++i) s.arms[i]->ch->ring_words(w[2 * i], w[2 * i + 1]);
+  for (std::size_t i = 0; i < s.n; ++i) s.arms[i]->ch->ring_words(w[2 * i], w[2 * i + 1]);
 }
 
 // try_arms for a select with a default. Go's select decides on one snapshot
@@ -227,8 +227,9 @@ bool try_arms_snapshot(const select_spec& s, int first, all_locked& lk, select_o
   for (;;) {
     if (try_arms(s, first, lk, out)) return true;
     read_rings(s, after);
-    if (std::equal(before, before + 2 * s.n, after)) return false;
-    std::copy(after, after + 2 * s.n, before);
+    const std::size_t words = std::size_t{2} * s.n;
+    if (std::equal(before, before + words, after)) return false;
+    std::copy(after, after + words, before);
   }
 }
 

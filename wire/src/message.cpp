@@ -39,7 +39,7 @@ registry::~registry() = default;
 registry& registry::global() noexcept {
   // Leaked on purpose: message_info pointers held by any_message objects with
   // static storage duration stay valid during exit.
-  static registry* const instance = new registry();
+  static auto* const instance = new registry();
   return *instance;
 }
 

@@ -1,6 +1,7 @@
 #include "troupe/wire/reader.hpp"
 
 #include <limits>
+#include <ranges>
 #include <string>
 #include <utility>
 
@@ -83,7 +84,7 @@ status reader::result(std::string_view subject) const {
   std::string context(subject);
   if (!path_.empty()) {
     context.append(" at ");
-    for (auto it = path_.rbegin(); it != path_.rend(); ++it) context.append(*it);
+    for (const auto& part : std::ranges::reverse_view(path_)) context.append(part);
   }
   context.append(cat(" (byte ", fail_pos_, " of ", size(), ")"));
   if (!detail_.empty()) context.append(cat(": ", detail_));

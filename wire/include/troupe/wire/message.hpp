@@ -197,6 +197,7 @@ class any_message {
   /// Holds `value`; throws wire_error(unknown_type) when T is not in `reg`.
   template <class T>
     requires(!std::same_as<std::remove_cvref_t<T>, any_message>)
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires clause excludes it
   explicit any_message(T&& value, const registry& reg = registry::global()) {
     using U = std::remove_cvref_t<T>;
     const message_info* info = reg.template find<U>();

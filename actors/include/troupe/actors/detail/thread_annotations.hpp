@@ -115,7 +115,7 @@ class TROUPE_SCOPED_CAPABILITY shared_lock_guard {
 class TROUPE_SCOPED_CAPABILITY unique_lock {
  public:
   explicit unique_lock(mutex& mu) TROUPE_ACQUIRE(mu) : lk_(mu.native()) {}
-  ~unique_lock() TROUPE_RELEASE() {}
+  ~unique_lock() TROUPE_RELEASE() = default;
   unique_lock(const unique_lock&) = delete;
   unique_lock& operator=(const unique_lock&) = delete;
 

@@ -49,7 +49,7 @@ bool register_isolated_factory(std::string_view name, host_factory make);
 template <class A, class M>
 void host_ask(ref<A>& r, M&& m, std::uint64_t req) {
   using R = handler_result_t<A, M>;
-  r.ask(std::move(m)).then([req](future<R> f) {
+  r.ask(std::forward<M>(m)).then([req](future<R> f) {
     try {
       if constexpr (std::is_void_v<R>) {
         f.get();

@@ -112,7 +112,8 @@ root_task run_handler(A* obj, M msg, promise<R> p, const char* type) {
 /// before suspending, so the actor fails.
 template <class A, class M, class R>
 void start_handler(cell& c, M&& msg, promise<R>&& p) {
-  root_task r = run_handler<A, M, R>(&object_of<A>(c), std::move(msg), std::move(p), c.type_name());
+  root_task r =
+      run_handler<A, M, R>(&object_of<A>(c), std::forward<M>(msg), std::move(p), c.type_name());
   root_context& ctx = r.promise().context;
   ctx.core = &c.core();
   ctx.actor = &c;

@@ -138,7 +138,7 @@ class cancel_slot {
   }
   /// Unregisters `c` (armed earlier); waits while fire() is using it.
   void disarm(cancellable* c) noexcept {
-    std::uintptr_t expected = reinterpret_cast<std::uintptr_t>(c);
+    auto expected = reinterpret_cast<std::uintptr_t>(c);
     if (v_.compare_exchange_strong(expected, kEmpty, std::memory_order_acq_rel,
                                    std::memory_order_acquire)) {
       return;

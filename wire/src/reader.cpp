@@ -1,7 +1,7 @@
 #include "troupe/wire/reader.hpp"
 
+#include <algorithm>
 #include <limits>
-#include <ranges>
 #include <string>
 #include <utility>
 
@@ -12,10 +12,7 @@ namespace troupe::wire {
 using detail::cat;
 
 reader::reader(std::span<const std::byte> input, const limits& bounds) noexcept
-    : begin_(input.data()),
-      cur_(input.data()),
-      end_(input.data() + input.size()),
-      bounds_(bounds) {
+    : begin_(input.data()), cur_(input.data()), end_(input.data() + input.size()), bounds_(bounds) {
   constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
   const std::size_t n = input.size();
   const std::size_t scaled =
@@ -84,7 +81,9 @@ status reader::result(std::string_view subject) const {
   std::string context(subject);
   if (!path_.empty()) {
     context.append(" at ");
-    for (const auto& part : std::ranges::reverse_view(path_)) context.append(part);
+    // (Not std::ranges::reverse_view: clang 14 cannot use libstdc++ 12's ranges.)
+    std::for_each(path_.rbegin(), path_.rend(),
+                  [&](const std::string& part) { context.append(part); });
   }
   context.append(cat(" (byte ", fail_pos_, " of ", size(), ")"));
   if (!detail_.empty()) context.append(cat(": ", detail_));

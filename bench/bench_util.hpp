@@ -101,13 +101,14 @@ class stopwatch {
 
 /// Prints the JSON line and returns the exit code (0 passed, 1 failed).
 /// `extra` holds further numeric fields, in order.
-inline int report(const char* workload, long n, const std::vector<std::pair<std::string, double>>& params,
-                  double time_s, double msgs, bool ok,
+inline int report(const char* workload, long n,
+                  const std::vector<std::pair<std::string, double>>& params, double time_s,
+                  double msgs, bool ok,
                   const std::vector<std::pair<std::string, double>>& extra = {}) {
   std::printf("{\"impl\":\"troupe\",\"workload\":\"%s\",\"n\":%ld", workload, n);
   for (const auto& [k, v] : params) std::printf(",\"%s\":%.0f", k.c_str(), v);
-  std::printf(",\"threads\":%u,\"time_s\":%.6f,\"msgs\":%.0f,\"msgs_per_s\":%.1f", threads(), time_s,
-              msgs, time_s > 0 ? msgs / time_s : 0.0);
+  std::printf(",\"threads\":%u,\"time_s\":%.6f,\"msgs\":%.0f,\"msgs_per_s\":%.1f", threads(),
+              time_s, msgs, time_s > 0 ? msgs / time_s : 0.0);
   for (const auto& [k, v] : extra) std::printf(",\"%s\":%.1f", k.c_str(), v);
   std::printf(",\"check\":\"%s\"}\n", ok ? "passed" : "failed");
   std::fflush(stdout);

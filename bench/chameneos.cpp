@@ -3,9 +3,8 @@
 // until N meetings happened, then sends each creature home; each reports its
 // meetings. Checks total meetings == 2N. (Savina's chameneos; 4 messages per
 // meeting.)
-#include <troupe/troupe.hpp>
-
 #include <memory>
+#include <troupe/troupe.hpp>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -55,7 +54,8 @@ class Mall : public troupe::actor<Mall> {
 
 class Creature : public troupe::actor<Creature> {
  public:
-  Creature(long id, troupe::ref<Mall> mall) : id_(id), color_(static_cast<int>(id % 3)), mall_(std::move(mall)) {}
+  Creature(long id, troupe::ref<Mall> mall)
+      : id_(id), color_(static_cast<int>(id % 3)), mall_(std::move(mall)) {}
   void on(std::vector<troupe::ref<Creature>> cs) {
     others_ = std::move(cs);
     mall_.send(MeetRequest{color_, id_});

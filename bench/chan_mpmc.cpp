@@ -5,12 +5,11 @@
 // producer is done; CONSUMERS receive until it is closed. msgs = N.
 // Flavours as in chan_spsc: `thread` runs one OS thread per producer and
 // consumer, `coro` one task each on BENCH_THREADS workers.
-#include <troupe/troupe.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <utility>
 #include <vector>
 
@@ -18,12 +17,10 @@
 
 namespace {
 
-
 struct result {
   long count = 0;
   long sum = 0;
 };
-
 
 int emit(const std::string& flavour, long n, long np, long nc, long cap, double secs,
          const result& r) {

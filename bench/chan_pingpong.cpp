@@ -3,19 +3,17 @@
 // trips over two rendezvous (capacity 0) channels; msgs = 2N. Flavours as
 // in chan_spsc: `thread` runs two OS threads, `coro` two tasks on
 // BENCH_THREADS workers.
-#include <troupe/troupe.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <utility>
 #include <vector>
 
 #include "bench_util.hpp"
 
 namespace {
-
 
 int emit(const std::string& flavour, long n, double secs, long last) {
   const bool ok = last == n;
@@ -55,18 +53,20 @@ double run_coro(long n, long& last) {
   troupe::system sys(troupe::system_config{bench::threads()});
   auto [ping_tx, ping_rx] = troupe::make_channel<long>(0);
   auto [pong_tx, pong_rx] = troupe::make_channel<long>(0);
-  auto ponger = sys.go([ping_rx = std::move(ping_rx), pong_tx = std::move(pong_tx)]() -> troupe::task<> {
-    while (auto v = co_await ping_rx.recv()) co_await pong_tx.send(*v + 1);
-  });
+  auto ponger =
+      sys.go([ping_rx = std::move(ping_rx), pong_tx = std::move(pong_tx)]() -> troupe::task<> {
+        while (auto v = co_await ping_rx.recv()) co_await pong_tx.send(*v + 1);
+      });
   bench::stopwatch sw;
-  auto pinger = sys.go([n, ping_tx = std::move(ping_tx), pong_rx = std::move(pong_rx)]() -> troupe::task<long> {
-    long v = 0;
-    for (long i = 0; i < n; ++i) {
-      co_await ping_tx.send(v);
-      v = *co_await pong_rx.recv();
-    }
-    co_return v;
-  });
+  auto pinger = sys.go(
+      [n, ping_tx = std::move(ping_tx), pong_rx = std::move(pong_rx)]() -> troupe::task<long> {
+        long v = 0;
+        for (long i = 0; i < n; ++i) {
+          co_await ping_tx.send(v);
+          v = *co_await pong_rx.recv();
+        }
+        co_return v;
+      });
   last = pinger.get();
   const double t = sw.seconds();
   ponger.get();

@@ -4,12 +4,11 @@
 // msgs = N. Flavours: `thread` (two OS threads, blocking send/recv) and
 // `coro` (two tasks on a system of BENCH_THREADS workers, co_await); the
 // flag or BENCH_FLAVOUR picks (default thread). One JSON line per flavour.
-#include <troupe/troupe.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <utility>
 #include <vector>
 
@@ -17,12 +16,10 @@
 
 namespace {
 
-
 struct result {
   long count = 0;
   long sum = 0;
 };
-
 
 int emit(const std::string& flavour, long n, long cap, double secs, const result& r) {
   const bool ok = r.count == n && r.sum == n * (n - 1) / 2;
@@ -30,8 +27,9 @@ int emit(const std::string& flavour, long n, long cap, double secs, const result
       "{\"impl\":\"troupe\",\"workload\":\"chan_spsc\",\"n\":%ld,\"cap\":%ld,\"threads\":%u,"
       "\"flavour\":\"%s\",\"time_s\":%.6f,\"msgs\":%ld,\"msgs_per_s\":%.1f,\"check\":\"%s\","
       "\"sum\":%ld,\"peak_rss_kb\":%ld}\n",
-      n, cap, bench::threads(), flavour.c_str(), secs, n, secs > 0 ? static_cast<double>(n) / secs : 0.0,
-      ok ? "passed" : "failed", r.sum, bench::peak_rss_kb());
+      n, cap, bench::threads(), flavour.c_str(), secs, n,
+      secs > 0 ? static_cast<double>(n) / secs : 0.0, ok ? "passed" : "failed", r.sum,
+      bench::peak_rss_kb());
   std::fflush(stdout);
   return ok ? 0 : 1;
 }

@@ -1,9 +1,8 @@
 // smoke: 10000
 // counting N: a producer actor sends N increments to one counting actor, then
 // asks for the count (a Report message carrying a promise). Checks count == N.
-#include <troupe/troupe.hpp>
-
 #include <memory>
+#include <troupe/troupe.hpp>
 
 #include "bench_util.hpp"
 

@@ -5,12 +5,11 @@
 // and the accumulated sum. BENCH_FLAVOUR=bounded runs Go's shape of the same
 // program: mailboxes bounded to 1024 (overflow::block) and a coroutine
 // driver whose `co_await send` waits for room instead of running ahead.
-#include <troupe/troupe.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <troupe/troupe.hpp>
 #include <utility>
 #include <vector>
 

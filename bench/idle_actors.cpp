@@ -2,7 +2,6 @@
 // idle_actors N: spawns N idle actors (one int of state each) and reports the
 // resident memory they cost, per actor. Target (GUIDE §4): at most 256 bytes.
 #include <troupe/troupe.hpp>
-
 #include <vector>
 
 #include "bench_util.hpp"

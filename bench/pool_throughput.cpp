@@ -2,13 +2,12 @@
 // pool_throughput N: N tasks (a small CPU-bound function) through a
 // process_pool of BENCH_THREADS workers with map (chunks of 64), against
 // the same work on as many threads; reports both rates.
-#include <troupe/nodes.hpp>
-#include <troupe/troupe.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <numeric>
 #include <thread>
+#include <troupe/nodes.hpp>
+#include <troupe/troupe.hpp>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -52,7 +51,8 @@ int main(int argc, char** argv) {
   const double t_pool = sw.seconds();
 
   const bool ok = out == expect;
-  return bench::report("pool_throughput", n, {{"chunksize", 64}}, t_pool, static_cast<double>(n), ok,
+  return bench::report("pool_throughput", n, {{"chunksize", 64}}, t_pool, static_cast<double>(n),
+                       ok,
                        {{"threads_tasks_per_s", static_cast<double>(n) / t_threads},
                         {"pool_vs_threads", t_threads / t_pool}});
 }

@@ -2,10 +2,9 @@
 // proc_ask N: N sequential ask round trips to an isolated actor in a child
 // process; reports the median and p99 round trip in microseconds.
 // Target: median < 30 us.
+#include <algorithm>
 #include <troupe/nodes.hpp>
 #include <troupe/troupe.hpp>
-
-#include <algorithm>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -37,7 +36,8 @@ int main(int argc, char** argv) {
   for (long i = 0; i < n; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::int64_t r = e.ask(bench_proc::Echo{i}).get();
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     ok = ok && r == i + 1;
   }
   const double t = sw.seconds();

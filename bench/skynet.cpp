@@ -2,9 +2,8 @@
 // skynet N FANOUT: a tree of actors with N leaves; each node spawns FANOUT
 // children until size 1, leaves report their number, parents sum. Checks the
 // sum N(N-1)/2 and reports peak memory per actor.
-#include <troupe/troupe.hpp>
-
 #include <memory>
+#include <troupe/troupe.hpp>
 
 #include "bench_util.hpp"
 
@@ -16,7 +15,11 @@ class Node : public troupe::actor<Node> {
  public:
   Node(troupe::ref<Node> parent, long num, long size, long fanout,
        std::shared_ptr<troupe::promise<long>> root)
-      : parent_(std::move(parent)), num_(num), size_(size), fanout_(fanout), root_(std::move(root)) {}
+      : parent_(std::move(parent)),
+        num_(num),
+        size_(size),
+        fanout_(fanout),
+        root_(std::move(root)) {}
   void on_start() {
     if (size_ == 1) {
       report(num_);

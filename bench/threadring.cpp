@@ -2,9 +2,8 @@
 // threadring N RING: RING actors in a ring pass a token N hops. The token
 // starts at actor 0 with value N; each hop decrements it and forwards it to
 // (i+1) % RING; the actor that receives 0 wins. Checks winner == N % RING.
-#include <troupe/troupe.hpp>
-
 #include <memory>
+#include <troupe/troupe.hpp>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -44,13 +43,13 @@ int main(int argc, char** argv) {
   std::vector<troupe::ref<Member>> members;
   for (long i = 0; i < ring; ++i) members.push_back(sys.spawn<Member>(i, winner));
   for (long i = 0; i < ring; ++i) {
-    members[static_cast<std::size_t>(i)].send(Next{members[static_cast<std::size_t>((i + 1) % ring)]});
+    members[static_cast<std::size_t>(i)].send(
+        Next{members[static_cast<std::size_t>((i + 1) % ring)]});
   }
   bench::stopwatch sw;
   members[0].send(n);
   const long w = result.get();
   const double t = sw.seconds();
   return bench::report("threadring", n, {{"ring", static_cast<double>(ring)}}, t,
-                       static_cast<double>(n), w == n % ring,
-                       {{"winner", static_cast<double>(w)}});
+                       static_cast<double>(n), w == n % ring, {{"winner", static_cast<double>(w)}});
 }

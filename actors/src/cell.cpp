@@ -44,12 +44,18 @@ void message::reject(const exit_reason& /*why*/, const char* /*actor_type*/) noe
 void message::discard(const char* /*actor_type*/, const char* /*why*/) noexcept {}
 const char* message::type_name() const noexcept {
   switch (type) {
-    case kind::user: return "(message)";
-    case kind::notice: return "(notice)";
-    case kind::stop: return "(stop)";
-    case kind::kill: return "(kill)";
-    case kind::shutdown: return "(shutdown)";
-    case kind::nudge: return "(nudge)";
+    case kind::user:
+      return "(message)";
+    case kind::notice:
+      return "(notice)";
+    case kind::stop:
+      return "(stop)";
+    case kind::kill:
+      return "(kill)";
+    case kind::shutdown:
+      return "(shutdown)";
+    case kind::nudge:
+      return "(nudge)";
   }
   return "(message)";
 }
@@ -70,8 +76,8 @@ cell_ext* cell::ensure_ext() {
   if ((v & ~kSealed) != 0) return reinterpret_cast<cell_ext*>(v & ~kSealed);
   if (v == kSealed) return nullptr;
   auto* e = new cell_ext;
-  if (ext_.compare_exchange_strong(v, reinterpret_cast<std::uintptr_t>(e), std::memory_order_acq_rel,
-                                   std::memory_order_acquire)) {
+  if (ext_.compare_exchange_strong(v, reinterpret_cast<std::uintptr_t>(e),
+                                   std::memory_order_acq_rel, std::memory_order_acquire)) {
     return e;
   }
   delete e;
@@ -297,7 +303,8 @@ void cell::run_job() noexcept {
       return;
     }
     ++n;
-    if (det != nullptr) [[unlikely]] det->on_message(*this, *m);
+    if (det != nullptr) [[unlikely]]
+      det->on_message(*this, *m);
     try {
       m->run(*this);
     } catch (...) {

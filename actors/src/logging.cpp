@@ -1,3 +1,5 @@
+#include "troupe/actors/logging.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -5,7 +7,6 @@
 #include <string_view>
 
 #include "internal/log.hpp"
-#include "troupe/actors/logging.hpp"
 
 namespace troupe {
 namespace detail {

@@ -16,10 +16,14 @@ namespace {
 
 const char* policy_name(overflow p) noexcept {
   switch (p) {
-    case overflow::fail: return "fail";
-    case overflow::drop_newest: return "drop_newest";
-    case overflow::drop_oldest: return "drop_oldest";
-    case overflow::block: return "block";
+    case overflow::fail:
+      return "fail";
+    case overflow::drop_newest:
+      return "drop_newest";
+    case overflow::drop_oldest:
+      return "drop_oldest";
+    case overflow::block:
+      return "block";
   }
   return "?";
 }
@@ -212,7 +216,8 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
         lk.unlock();
         if (core_ != nullptr) {
           core_->count_dead_letters(
-              *this, 1, policy == overflow::fail ? dead_reason::mailbox_full : dead_reason::dropped);
+              *this, 1,
+              policy == overflow::fail ? dead_reason::mailbox_full : dead_reason::dropped);
         }
         if (cb != nullptr) cb->done(send_result::full);
         return send_result::full;
@@ -305,8 +310,8 @@ std::string full_ask_text(const cell& c) {
   const bounded_mailbox* mb = c.ext() != nullptr ? c.ext()->mailbox.get() : nullptr;
   std::string s = std::string("ask ") + c.type_name() + ": mailbox full";
   if (mb != nullptr) {
-    s += " (capacity " + std::to_string(mb->capacity()) + ", overflow::" + policy_name(mb->policy()) +
-         ")";
+    s += " (capacity " + std::to_string(mb->capacity()) +
+         ", overflow::" + policy_name(mb->policy()) + ")";
   }
   return s;
 }

@@ -107,8 +107,7 @@ std::uint64_t scheduler::processed() const noexcept {
 
 void scheduler::count_processed(std::uint64_t n) noexcept {
   if (worker* w = current()) {
-    w->processed.store(w->processed.load(std::memory_order_relaxed) + n,
-                       std::memory_order_relaxed);
+    w->processed.store(w->processed.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   } else {
     offpool_processed_.fetch_add(n, std::memory_order_relaxed);
   }

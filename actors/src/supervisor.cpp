@@ -97,7 +97,9 @@ class child_event_node final : public message {
   void reject(const exit_reason& /*why*/, const char* /*type*/) noexcept override {
     if (!taken_) c_->resume_terminate(std::move(why_));  // the supervisor is gone
   }
-  [[nodiscard]] const char* type_name() const noexcept override { return "troupe::supervisor(child exit)"; }
+  [[nodiscard]] const char* type_name() const noexcept override {
+    return "troupe::supervisor(child exit)";
+  }
 
  private:
   cell* c_;
@@ -108,7 +110,8 @@ class child_event_node final : public message {
 // A new child for the supervisor; carries the child's token and a reference.
 class adopt_node final : public message {
  public:
-  adopt_node(cell* c, child_options o) noexcept : message(kind::notice), c_(c), opts_(std::move(o)) {}
+  adopt_node(cell* c, child_options o) noexcept
+      : message(kind::notice), c_(c), opts_(std::move(o)) {}
   adopt_node(const adopt_node&) = delete;
   adopt_node& operator=(const adopt_node&) = delete;
   ~adopt_node() override {
@@ -120,9 +123,12 @@ class adopt_node final : public message {
     sup_events::adopt(object_of<supervisor>(sup), c, std::move(opts_));
   }
   void reject(const exit_reason& /*why*/, const char* /*type*/) noexcept override {
-    if (c_ != nullptr) c_->resume_terminate({exit_reason::kind::shutdown, "its supervisor is gone"});
+    if (c_ != nullptr)
+      c_->resume_terminate({exit_reason::kind::shutdown, "its supervisor is gone"});
   }
-  [[nodiscard]] const char* type_name() const noexcept override { return "troupe::supervisor(adopt)"; }
+  [[nodiscard]] const char* type_name() const noexcept override {
+    return "troupe::supervisor(adopt)";
+  }
 
  private:
   cell* c_;
@@ -139,7 +145,9 @@ class timeout_node final : public message {
   timeout_node& operator=(const timeout_node&) = delete;
   ~timeout_node() override { c_->release(); }
   void run(cell& sup) override { sup_events::timeout(object_of<supervisor>(sup), c_, seq_); }
-  [[nodiscard]] const char* type_name() const noexcept override { return "troupe::supervisor(timeout)"; }
+  [[nodiscard]] const char* type_name() const noexcept override {
+    return "troupe::supervisor(timeout)";
+  }
 
  private:
   cell* c_;
@@ -155,7 +163,9 @@ class started_node final : public message {
   started_node& operator=(const started_node&) = delete;
   ~started_node() override { c_->release(); }
   void run(cell& sup) override { sup_events::started(object_of<supervisor>(sup), c_); }
-  [[nodiscard]] const char* type_name() const noexcept override { return "troupe::supervisor(started)"; }
+  [[nodiscard]] const char* type_name() const noexcept override {
+    return "troupe::supervisor(started)";
+  }
 
  private:
   cell* c_;
@@ -284,7 +294,8 @@ bool supervisor::on(terminate_child m) {
   }
   r.kind = troupe::restart::temporary;  // an exit meanwhile is not restarted
   plan_.push_back({sup_step::op::stop, r.c, {}});
-  plan_.push_back({sup_step::op::terminate, r.c,
+  plan_.push_back({sup_step::op::terminate,
+                   r.c,
                    {exit_reason::kind::shutdown, "terminated by its supervisor"}});
   run_plan();
   return true;
@@ -296,7 +307,8 @@ void supervisor::on(exit_msg m) {
   const cell* parent = (e != nullptr && e->child != nullptr) ? e->child->parent : nullptr;
   if (parent != nullptr && m.from.cell_ptr() == parent) {
     // Our supervisor shuts its tree down: stop the children for good.
-    if (!shutting_down_) begin_shutdown({exit_reason::kind::shutdown, "stopped by its supervisor"}, true);
+    if (!shutting_down_)
+      begin_shutdown({exit_reason::kind::shutdown, "stopped by its supervisor"}, true);
     return;
   }
   detail::logger()->warn("supervisor {}: ignoring the exit of linked actor {}#{}: {}", describe(),
@@ -325,7 +337,8 @@ void supervisor::begin_shutdown(exit_reason finish, bool terminate_children) {
   for (std::size_t j = ch.size(); j-- > 0;) {
     if (terminate_children) {
       plan_.push_back({sup_step::op::stop, ch[j].c, {}});
-      plan_.push_back({sup_step::op::terminate, ch[j].c,
+      plan_.push_back({sup_step::op::terminate,
+                       ch[j].c,
                        {exit_reason::kind::shutdown, "its supervisor shut down"}});
     } else {
       plan_.push_back({sup_step::op::suspend, ch[j].c, {}});
@@ -443,7 +456,8 @@ void supervisor::handle_exit(std::size_t i, const exit_reason& why) {
     if (j == i || ch[j].kind != troupe::restart::temporary) {
       plan_.push_back({sup_step::op::start, ch[j].c, {}});
     } else {
-      plan_.push_back({sup_step::op::terminate, ch[j].c,
+      plan_.push_back({sup_step::op::terminate,
+                       ch[j].c,
                        {exit_reason::kind::shutdown, "its supervisor restarted its siblings"}});
     }
   }
@@ -452,8 +466,8 @@ void supervisor::handle_exit(std::size_t i, const exit_reason& why) {
 void supervisor::escalate(std::size_t i, const exit_reason& why) {
   const child_rec& failed = st_->children[i];
   std::string what = describe() + ": more than " + std::to_string(opts_.max_restarts) +
-                     " restart(s) within " + detail::ms_text(opts_.within) + "; last: " +
-                     failed.name + ": " + why.to_string();
+                     " restart(s) within " + detail::ms_text(opts_.within) +
+                     "; last: " + failed.name + ": " + why.to_string();
   detail::logger()->error("supervisor gives up: {}", what);
   finish_reason_ = {exit_reason::kind::restart_limit, std::move(what)};
   deferred_.clear();

@@ -24,8 +24,8 @@ namespace detail {
 
 std::string demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                             std::free);
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return (status == 0 && out) ? std::string(out.get()) : std::string(mangled);
 }
 
@@ -44,7 +44,8 @@ std::string ask_failed_text(const char* actor_type) {
 }
 
 void throw_no_state(const char* op) {
-  throw error(errc::future_retrieved, std::string(op) + ": no state (empty, moved-from or already retrieved)");
+  throw error(errc::future_retrieved,
+              std::string(op) + ": no state (empty, moved-from or already retrieved)");
 }
 
 void throw_would_block(const char* op) {
@@ -59,11 +60,13 @@ void throw_timeout(const char* op, std::chrono::nanoseconds d) {
 }
 
 void throw_empty_ref(const char* op) {
-  throw error(errc::invalid_argument, std::string(op) + ": empty ref (default-constructed or moved-from)");
+  throw error(errc::invalid_argument,
+              std::string(op) + ": empty ref (default-constructed or moved-from)");
 }
 
 void throw_wrong_type(const char* op, const char* actual, const std::string& wanted) {
-  throw error(errc::invalid_argument, std::string(op) + ": the actor is a " + actual + ", not a " + wanted);
+  throw error(errc::invalid_argument,
+              std::string(op) + ": the actor is a " + actual + ", not a " + wanted);
 }
 
 void schedule(system_core& core, job* j) noexcept { core.schedule(j, false); }
@@ -73,7 +76,9 @@ namespace {
 thread_local cell* tl_constructing = nullptr;
 }
 
-construct_scope::construct_scope(cell* c) noexcept : saved_(tl_constructing) { tl_constructing = c; }
+construct_scope::construct_scope(cell* c) noexcept : saved_(tl_constructing) {
+  tl_constructing = c;
+}
 construct_scope::~construct_scope() { tl_constructing = saved_; }
 cell* construct_scope::current() noexcept {
   cell* c = tl_constructing;
@@ -123,8 +128,7 @@ timer add_internal_timer(system_core& core, std::chrono::nanoseconds delay,
 
 // ---- system_core --------------------------------------------------------------
 
-system_core::system_core(troupe::system& o, const system_config& cfg, bool manual,
-                         std::uint64_t s)
+system_core::system_core(troupe::system& o, const system_config& cfg, bool manual, std::uint64_t s)
     : owner(o),
       deterministic(manual),
       // A test_system handles one message per activation, so its seeded
@@ -132,7 +136,8 @@ system_core::system_core(troupe::system& o, const system_config& cfg, bool manua
       throughput(manual ? 1 : (cfg.throughput == 0 ? 1 : cfg.throughput)),
       log(detail::logger()),
       sched(manual ? 1U
-                : (cfg.workers != 0 ? cfg.workers : std::max(1U, std::thread::hardware_concurrency()))),
+                   : (cfg.workers != 0 ? cfg.workers
+                                       : std::max(1U, std::thread::hardware_concurrency()))),
       timers(manual),
       registry_handle(*this),
       det(manual ? std::make_unique<det_mode>(s) : nullptr) {}
@@ -217,7 +222,8 @@ void system_core::actor_failed(cell& c, const std::string& what, const message* 
   failures.fetch_add(1, std::memory_order_relaxed);
   if (crashed != nullptr) {
     dead_letters.fetch_add(1, std::memory_order_relaxed);
-    dead_by_reason[static_cast<std::size_t>(dead_reason::crashed)].fetch_add(1, std::memory_order_relaxed);
+    dead_by_reason[static_cast<std::size_t>(dead_reason::crashed)].fetch_add(
+        1, std::memory_order_relaxed);
     log->error("actor {}#{} failed handling {}: {} (that message is a dead letter)", c.type_name(),
                c.id(), crashed->type_name(), what);
   } else {
@@ -243,9 +249,9 @@ void system_core::count_dead_letters(const cell& c, std::uint64_t n, dead_reason
   if (now != last && last_dead_letter_log.compare_exchange_strong(last, now)) {
     static constexpr const char* kWhy[] = {"actor dead", "mailbox full", "dropped", "crashed"};
     log->info("dead letter ({}): {} message(s){}{} to actor {}#{} ({} in total)",
-               kWhy[static_cast<std::size_t>(why)], n, sample != nullptr ? " of type " : "",
-               sample != nullptr ? sample->type_name() : "", c.type_name(), c.id(),
-               dead_letters.load(std::memory_order_relaxed));
+              kWhy[static_cast<std::size_t>(why)], n, sample != nullptr ? " of type " : "",
+              sample != nullptr ? sample->type_name() : "", c.type_name(), c.id(),
+              dead_letters.load(std::memory_order_relaxed));
   }
 }
 
@@ -319,13 +325,20 @@ void system_core::join_finished_threads() {
 
 std::string exit_reason::to_string() const {
   switch (code) {
-    case kind::normal: return "normal";
-    case kind::killed: return "killed";
-    case kind::shutdown: return "shutdown";
-    case kind::exception: return "exception: " + what;
-    case kind::peer_lost: return "peer lost: " + what;
-    case kind::linked: return "linked: " + what;
-    case kind::restart_limit: return "restart limit: " + what;
+    case kind::normal:
+      return "normal";
+    case kind::killed:
+      return "killed";
+    case kind::shutdown:
+      return "shutdown";
+    case kind::exception:
+      return "exception: " + what;
+    case kind::peer_lost:
+      return "peer lost: " + what;
+    case kind::linked:
+      return "linked: " + what;
+    case kind::restart_limit:
+      return "restart limit: " + what;
   }
   return "unknown";
 }

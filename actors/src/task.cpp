@@ -15,7 +15,8 @@ namespace troupe::detail {
 std::string what_arg(const error& e) {
   std::string w = e.what();
   const std::string suffix = ": " + e.code().message();
-  if (w.size() >= suffix.size() && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0) {
+  if (w.size() >= suffix.size() &&
+      w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0) {
     w.resize(w.size() - suffix.size());
   }
   return w;
@@ -27,7 +28,8 @@ void throw_unawaited() {
               std::string(op) + ": made in a task and never co_awaited (co_await it, or use try_)");
 }
 
-void deadline_timer::arm(system_core& core, std::chrono::steady_clock::time_point until, waiter& w) {
+void deadline_timer::arm(system_core& core, std::chrono::steady_clock::time_point until,
+                         waiter& w) {
   using clock = std::chrono::steady_clock;
   const auto delay = std::max(until - clock::now(), clock::duration::zero());
   timer_ = add_timer(core, std::chrono::ceil<std::chrono::nanoseconds>(delay),

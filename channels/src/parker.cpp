@@ -36,8 +36,8 @@ void futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
 }
 void futex_wake(std::atomic<std::int32_t>* word) noexcept {
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr,
-          nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+          0);
 }
 #endif
 

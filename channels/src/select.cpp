@@ -72,8 +72,8 @@ namespace {
 struct rng_state {
   std::uint64_t s;
   rng_state() noexcept {
-    const auto t = static_cast<std::uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    const auto t =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     const auto id = std::hash<std::thread::id>{}(std::this_thread::get_id());
     s = (t ^ (static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL)) | 1U;
   }
@@ -90,14 +90,16 @@ std::uint64_t next_random() noexcept {
   return s * 0x2545F4914F6CDD1DULL;
 }
 
-void seed_random(std::uint64_t seed) noexcept { tl_rng.s = seed != 0 ? seed : 0x9E3779B97F4A7C15ULL; }
+void seed_random(std::uint64_t seed) noexcept {
+  tl_rng.s = seed != 0 ? seed : 0x9E3779B97F4A7C15ULL;
+}
 
 bool must_not_block() noexcept { return tl_current_task != nullptr || on_pool_worker(); }
 
 void throw_would_block(const char* op) {
-  throw error(errc::would_block_worker,
-              std::string(op) +
-                  ": would block a pool worker thread or a task (co_await it, or use try_)");
+  throw error(
+      errc::would_block_worker,
+      std::string(op) + ": would block a pool worker thread or a task (co_await it, or use try_)");
 }
 
 void fail_unawaited(const char* op) noexcept {
@@ -108,8 +110,8 @@ void fail_unawaited(const char* op) noexcept {
 
 void throw_send_closed(const char* op, const channel_base& ch) {
   throw error(errc::channel_closed,
-              std::string(op) + (ch.receivers_gone() ? ": every receiver is gone"
-                                                     : ": the channel is closed"));
+              std::string(op) +
+                  (ch.receivers_gone() ? ": every receiver is gone" : ": the channel is closed"));
 }
 
 void throw_cancelled(const char* op) {
@@ -247,7 +249,9 @@ bool any_active(const select_spec& s) noexcept {
   return false;
 }
 
-bool all_skipped(const select_spec& s) noexcept { return !any_active(s) && (s.n > 0 || !s.deadline); }
+bool all_skipped(const select_spec& s) noexcept {
+  return !any_active(s) && (s.n > 0 || !s.deadline);
+}
 
 }  // namespace
 
@@ -388,8 +392,7 @@ bool coro_select::drive() noexcept {
     if (cancel_armed_) ctx_->cancel.disarm(this);
     ctx_->arm_cancel(this);
     cancel_armed_ = true;
-    if (spec_.deadline && clock::now() >= *spec_.deadline &&
-        try_claim(0, wake_reason::timeout)) {
+    if (spec_.deadline && clock::now() >= *spec_.deadline && try_claim(0, wake_reason::timeout)) {
       wake();
     }
     if (park()) return true;
@@ -433,7 +436,7 @@ void coro_select::resumed() noexcept {
 }
 
 void coro_select::finish() noexcept {
-  deadline_.cancel();  // waits for a firing in progress
+  deadline_.cancel();                            // waits for a firing in progress
   if (cancel_armed_) ctx_->cancel.disarm(this);  // waits for a cancellation in progress
   cancel_armed_ = false;
   done_ = true;

@@ -18,7 +18,8 @@ int main() {
   troupe::system sys;
   const auto t0 = std::chrono::steady_clock::now();
   sys.go([]() -> troupe::task<> { co_await troupe::when_all(count(), count(), count()); }).get();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("Executed in %0.2f seconds.\n", elapsed);
   return elapsed < 2.0 ? 0 : 1;  // sequential sleeps would take 3 s
 }

@@ -12,7 +12,8 @@ struct End {};
 
 class Sum : public troupe::actor<Sum> {
  public:
-  explicit Sum(troupe::promise<std::pair<std::int64_t, std::int64_t>> done) : done_(std::move(done)) {}
+  explicit Sum(troupe::promise<std::pair<std::int64_t, std::int64_t>> done)
+      : done_(std::move(done)) {}
   void on(Num n) {
     total_ += n.v;
     ++count_;

@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   troupe::pool_result<int> r = pool.apply_async(slow_square, 12);
   const bool ready_at_first = r.ready();
   while (!r.ready()) std::this_thread::sleep_for(10ms);  // the main thread is free meanwhile
-  std::cout << std::boolalpha << "apply_async(slow_square, 12): ready() at first = " << ready_at_first
+  std::cout << std::boolalpha
+            << "apply_async(slow_square, 12): ready() at first = " << ready_at_first
             << ", then successful() = " << r.successful() << ", get() = " << r.get() << '\n';
 
   const std::vector<int> squares = pool.map(slow_square, std::vector<int>{1, 2, 3, 4, 5, 6}, 2);

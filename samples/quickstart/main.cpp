@@ -19,7 +19,7 @@ class Counter : public troupe::actor<Counter> {
 };
 
 int main() {
-  troupe::system sys;                                // worker pool, timers, logging
+  troupe::system sys;  // worker pool, timers, logging
   troupe::ref<Counter> counter = sys.spawn<Counter>();
 
   std::vector<std::thread> threads;

@@ -35,8 +35,8 @@ int main() {
     for (auto& t : threads) t.join();
     const long total = counter.ask(Total{}).get();
     std::cout << "round " << round << ": " << kThreads << " threads x " << kIncrements
-              << " increments = " << total << (total == kThreads * kIncrements ? " (exact)" : " (LOST UPDATES)")
-              << '\n';
+              << " increments = " << total
+              << (total == kThreads * kIncrements ? " (exact)" : " (LOST UPDATES)") << '\n';
     counter.stop();
   }
 }

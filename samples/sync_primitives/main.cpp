@@ -88,7 +88,7 @@ int main() {
       });
     }
     { auto drop = std::move(done_tx); }  // main's sender goes; the tasks keep theirs
-    set_event.close();                    // event.set()
+    set_event.close();                   // event.set()
     int released = 0;
     for (int v : done_rx) released += v;
     std::cout << "Event -> closed channel: " << released << " waiters released\n";

@@ -232,9 +232,9 @@ int main(int argc, char** argv) {
     }
   }
   const std::size_t nchunks = chunks.size();
-  const std::vector<std::string> kinds =
-      opt.mapper == "both" ? std::vector<std::string>{"threads", "processes"}
-                           : std::vector<std::string>{opt.mapper};
+  const std::vector<std::string> kinds = opt.mapper == "both"
+                                             ? std::vector<std::string>{"threads", "processes"}
+                                             : std::vector<std::string>{opt.mapper};
 
   troupe::system sys;
   const unsigned mappers = opt.mappers != 0 ? opt.mappers : sys.workers();

@@ -41,11 +41,11 @@ int main(int argc, char** argv) {
 
   bool joined = true;
   for (auto& w : workers) {
-    w.stop();                                           // graceful: the child exits
+    w.stop();                                             // graceful: the child exits
     joined = w.wait(std::chrono::seconds(10)) && joined;  // and is reaped
   }
   const bool separate = pids.size() == 3 && !pids.contains(static_cast<int>(::getpid()));
-  std::cout << "3 workers joined: " << (joined ? "yes" : "NO") << ", each in a process of its own: "
-            << (separate ? "yes" : "NO") << '\n';
+  std::cout << "3 workers joined: " << (joined ? "yes" : "NO")
+            << ", each in a process of its own: " << (separate ? "yes" : "NO") << '\n';
   return joined && separate ? 0 : 1;
 }

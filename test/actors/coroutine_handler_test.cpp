@@ -2,17 +2,15 @@
 // rule, failures, an actor stopping while a handler is suspended, and
 // when_all inside a handler.
 
-#include <troupe/actors.hpp>
-#include <troupe/actors/task.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <troupe/actors.hpp>
+#include <troupe/actors/task.hpp>
 #include <vector>
 
 #include "test_util.hpp"
@@ -149,8 +147,7 @@ TEST_CASE("an ask on a coroutine handler fails when the actor stops while it is 
   REQUIRE(error_of([&] { f.get(10s); }) == troupe::errc::actor_dead);
 }
 
-TEST_CASE("when_all in a coroutine handler runs its children inside the actor",
-          "[actors][task]") {
+TEST_CASE("when_all in a coroutine handler runs its children inside the actor", "[actors][task]") {
   troupe::system sys(troupe::system_config{4});
   auto g = sys.spawn<Gatherer>();
   REQUIRE(g.ask(Both{}).get(10s) == 300 + 6);

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -65,8 +64,9 @@ TEST_CASE("a destroyed promise breaks its future instead of hanging it", "[futur
 TEST_CASE("then chains continuations and propagates errors", "[future]") {
   SECTION("value") {
     troupe::promise<int> p;
-    auto f = p.get_future().then([](troupe::future<int> r) { return r.get() * 2; }).then(
-        [](troupe::future<int> r) { return std::to_string(r.get()); });
+    auto f = p.get_future()
+                 .then([](troupe::future<int> r) { return r.get() * 2; })
+                 .then([](troupe::future<int> r) { return std::to_string(r.get()); });
     p.set_value(21);
     REQUIRE(f.get() == "42");
   }
@@ -141,6 +141,7 @@ TEST_CASE("a future given an error code that is no enumerator still fails", "[fu
     FAIL("an error was taken for a value");
   } catch (const troupe::error& e) {
     CHECK(e.value() == troupe::errc::invalid_argument);
-    CHECK(std::string(e.what()).find("error code 0 (not a troupe::errc): zero") != std::string::npos);
+    CHECK(std::string(e.what()).find("error code 0 (not a troupe::errc): zero") !=
+          std::string::npos);
   }
 }

@@ -1,12 +1,12 @@
 // Bounded mailboxes and dead letters (troupe/actors/mailbox.hpp).
-#include <catch2/catch.hpp>
-
-#include <atomic>
-#include <memory>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
-#include <sstream>
+
+#include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <troupe/actors/task.hpp>
@@ -295,7 +295,7 @@ TEST_CASE("dead letters are counted per reason", "[mailbox]") {
   drop.send(Num{2});  // dropped
   dead.kill();
   sys.run_until_idle();
-  dead.send(Num{1});  // actor_dead
+  dead.send(Num{1});                 // actor_dead
   crash.send(troupe::test::Boom{});  // crashed
   sys.run_until_idle();
   const auto s = sys.stats();
@@ -338,8 +338,7 @@ TEST_CASE("dead letters are logged as a rate-limited sample", "[mailbox]") {
                          Catch::Contains("Sink"));
 }
 
-TEST_CASE("bounded mailboxes keep each sender's order under back-pressure",
-          "[mailbox][stress]") {
+TEST_CASE("bounded mailboxes keep each sender's order under back-pressure", "[mailbox][stress]") {
   struct Item {
     int sender;
     int seq;

@@ -1,7 +1,6 @@
 // Monitors, links and trap_exit (troupe/actors/monitor.hpp).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <thread>

@@ -1,7 +1,6 @@
 // system::registry() (troupe/actors/registry.hpp).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <thread>
 #include <troupe/troupe.hpp>
@@ -19,7 +18,7 @@ TEST_CASE("a registered actor is found by name, typed", "[registry]") {
   auto t = sys.spawn<Target>();
   REQUIRE(sys.registry().add("target", t));
   REQUIRE_FALSE(sys.registry().add("target", sys.spawn<Target>()));  // taken
-  REQUIRE(sys.registry().add("alias", t));                            // a second name
+  REQUIRE(sys.registry().add("alias", t));                           // a second name
   auto found = sys.registry().find<Target>("target");
   REQUIRE(found == t);
   REQUIRE(sys.registry().find_addr("alias") == t);
@@ -58,7 +57,7 @@ TEST_CASE("registry entries vanish when the actor dies", "[registry]") {
   sys.run_until_idle();
   REQUIRE_FALSE(sys.registry().find<Target>("t"));
   REQUIRE(sys.registry().size() == 0);
-  REQUIRE_FALSE(sys.registry().add("t", t));  // a dead actor is not registered
+  REQUIRE_FALSE(sys.registry().add("t", t));              // a dead actor is not registered
   REQUIRE(sys.registry().add("t", sys.spawn<Target>()));  // the name is free again
 }
 

@@ -1,7 +1,6 @@
 // Stress tests: run under TSan and ASan by the test command ([stress] label).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -51,7 +50,8 @@ TEST_CASE("many tokens circling a ring are all delivered", "[actors][stress]") {
     constexpr int kRing = 100;
     std::vector<troupe::ref<Relay>> ring;
     for (int i = 0; i < kRing; ++i) ring.push_back(sys.spawn<Relay>(&done));
-    for (int i = 0; i < kRing; ++i) ring[static_cast<std::size_t>(i)].send(ring[static_cast<std::size_t>((i + 1) % kRing)]);
+    for (int i = 0; i < kRing; ++i)
+      ring[static_cast<std::size_t>(i)].send(ring[static_cast<std::size_t>((i + 1) % kRing)]);
     constexpr int kTokens = 200;
     for (int t = 0; t < kTokens; ++t) ring[static_cast<std::size_t>(t % kRing)].send(Hop{500});
     CAPTURE(workers);

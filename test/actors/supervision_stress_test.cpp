@@ -1,7 +1,6 @@
 // Supervision on the thread pool, under load ([stress]: run under TSan/ASan).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -87,7 +86,8 @@ TEST_CASE("concurrent senders lose nothing across one_for_one restarts but the c
   }
 }
 
-TEST_CASE("one_for_all restarts racing with traffic and shutdown never hang", "[supervisor][stress]") {
+TEST_CASE("one_for_all restarts racing with traffic and shutdown never hang",
+          "[supervisor][stress]") {
   for (unsigned workers : {1U, 2U, 3U, 7U}) {
     for (int round = 0; round < 10; ++round) {
       Ledger ledger;
@@ -119,8 +119,8 @@ TEST_CASE("one_for_all restarts racing with traffic and shutdown never hang", "[
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5 + round));
       const auto t0 = std::chrono::steady_clock::now();
-      const auto report = sys.shutdown(round % 3 == 0 ? troupe::shutdown_mode::now
-                                                      : troupe::shutdown_mode::drain);
+      const auto report =
+          sys.shutdown(round % 3 == 0 ? troupe::shutdown_mode::now : troupe::shutdown_mode::drain);
       const auto took = std::chrono::steady_clock::now() - t0;
       go.store(false);
       for (auto& t : ts) t.join();

@@ -1,8 +1,7 @@
 // Supervisors (troupe/actors/supervisor.hpp), mostly in a test_system.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -254,7 +253,7 @@ TEST_CASE("one_for_all restarts every child: stops in reverse order, starts in o
   w2.send(Crash{});
   sys.run_until_idle();
   const auto ev = j.events();
-  const std::vector<std::string> want{"stop w2", "stop w4", "stop w3", "stop w1",
+  const std::vector<std::string> want{"stop w2",  "stop w4",  "stop w3",  "stop w1",
                                       "start w1", "start w2", "start w3", "start w4"};
   REQUIRE(ev == want);
   REQUIRE(sys.stats().restarts == 1);
@@ -305,14 +304,14 @@ TEST_CASE("restart kinds: transient after abnormal exits only, temporary never",
   auto p = troupe::start_child<Quitter>(sup, named("p", troupe::restart::permanent), &j);
   auto w = sys.spawn<Watcher>();
   for (const troupe::actor_addr& a : {troupe::actor_addr(t1), troupe::actor_addr(t2),
-                                     troupe::actor_addr(tmp), troupe::actor_addr(p)}) {
+                                      troupe::actor_addr(tmp), troupe::actor_addr(p)}) {
     w.send(Watch{a});
   }
   sys.run_until_idle();
-  t1.send(Quit{});   // normal exit: not restarted
-  t2.send(Crash{});  // abnormal: restarted
-  tmp.send(Crash{}); // never restarted
-  p.send(Quit{});    // permanent: restarted even after a normal exit
+  t1.send(Quit{});    // normal exit: not restarted
+  t2.send(Crash{});   // abnormal: restarted
+  tmp.send(Crash{});  // never restarted
+  p.send(Quit{});     // permanent: restarted even after a normal exit
   sys.run_until_idle();
   REQUIRE(t1.terminated());
   REQUIRE_FALSE(t2.terminated());
@@ -454,7 +453,8 @@ TEST_CASE("shutdown of a 3-level tree with a child that ignores stop finishes wi
     auto s = troupe::start_child<Stubborn>(mid, so, &j);
     leaf = troupe::start_child<Worker>(mid, named("c"), "c", &j);
     auto z = troupe::start_child<Worker>(root, named("z"), "z", &j);
-    REQUIRE(troupe::test::eventually([&] { return j.count("start z") == 1 && j.count("start c") == 1; }));
+    REQUIRE(troupe::test::eventually(
+        [&] { return j.count("start z") == 1 && j.count("start c") == 1; }));
     t0 = std::chrono::steady_clock::now();
     const auto report = sys.shutdown();
     took = std::chrono::steady_clock::now() - t0;

@@ -2,9 +2,8 @@
 // when_any, cancellation, and shutdown (no channels: see
 // test/channels/task_channel_test.cpp for channel operations in tasks).
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -120,7 +119,8 @@ TEST_CASE("when_all of three 100 ms sleeps takes about 100 ms, not 300", "[task]
   const auto t0 = troupe::test::clock::now();
   auto [a, b, c] = sys.go([&]() -> task<std::tuple<int, int, int>> {
                         co_return co_await troupe::when_all(nap(1), nap(2), nap(3));
-                      }).get(10s);
+                      })
+                       .get(10s);
   const double ms = ms_since(t0);
   REQUIRE(a + b + c == 6);
   REQUIRE(ms >= 100.0);
@@ -130,13 +130,15 @@ TEST_CASE("when_all of three 100 ms sleeps takes about 100 ms, not 300", "[task]
                   std::vector<task<int>> ts;
                   for (int i = 0; i < 10; ++i) ts.push_back(nap(i));
                   co_return co_await troupe::when_all(std::move(ts));
-                }).get(10s);
+                })
+                 .get(10s);
   REQUIRE(all == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   sys.go([]() -> task<> {
        auto [x, y] = co_await troupe::when_all(nothing(), nothing());
        (void)x;
        (void)y;
-     }).get(10s);
+     })
+      .get(10s);
 }
 
 TEST_CASE("when_all rethrows the first failure after cancelling the others", "[task]") {
@@ -192,10 +194,11 @@ TEST_CASE("when_any yields the first to finish and cancels the rest", "[task]") 
     co_return v;
   };
   const auto t0 = troupe::test::clock::now();
-  auto [index, value] = sys.go([&]() -> task<std::pair<std::size_t, std::variant<int, int, int>>> {
-                             co_return co_await troupe::when_any(nap(5000, 1), nap(20, 2),
-                                                                 nap(5000, 3));
-                           }).get(10s);
+  auto [index, value] =
+      sys.go([&]() -> task<std::pair<std::size_t, std::variant<int, int, int>>> {
+           co_return co_await troupe::when_any(nap(5000, 1), nap(20, 2), nap(5000, 3));
+         })
+          .get(10s);
   REQUIRE(index == 1);
   REQUIRE(std::get<1>(value) == 2);
   REQUIRE(cancelled.load() == 2);
@@ -205,7 +208,8 @@ TEST_CASE("when_any yields the first to finish and cancels the rest", "[task]") 
                        ts.push_back(nap(3000, 7));
                        ts.push_back(nap(10, 8));
                        co_return co_await troupe::when_any(std::move(ts));
-                     }).get(10s);
+                     })
+                      .get(10s);
   REQUIRE(i2 == 1);
   REQUIRE(v2 == 8);
 }

@@ -1,6 +1,5 @@
 // troupe::test_system: one thread, virtual time, seeded order.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <set>
 #include <string>

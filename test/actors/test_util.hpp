@@ -7,7 +7,6 @@
 #include <chrono>
 #include <string>
 #include <thread>
-
 #include <troupe/actors/error.hpp>
 
 namespace troupe::test {

@@ -2,12 +2,10 @@
 // channel calls in plain handlers (coroutine handlers without channels are
 // tested in test/actors/coroutine_handler_test.cpp).
 
-#include <troupe/troupe.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <string>
+#include <troupe/troupe.hpp>
 
 #include "test_util.hpp"
 

@@ -1,15 +1,13 @@
 // Go-like channel semantics, on plain threads.
 
-#include <troupe/channels/channel.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <array>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <troupe/channels/channel.hpp>
 #include <vector>
 
 #include "test_util.hpp"
@@ -174,9 +172,8 @@ TEST_CASE("a blocked sender fails when the last receiver goes away", "[channels]
   [[maybe_unused]] auto& tx = tx_rx_pair.first;
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
   std::atomic<int> code{0};
-  std::thread sender([&code, tx = tx] {
-    code.store(static_cast<int>(error_of([&] { tx.send(1); })));
-  });
+  std::thread sender(
+      [&code, tx = tx] { code.store(static_cast<int>(error_of([&] { tx.send(1); }))); });
   std::this_thread::sleep_for(20ms);
   rx = troupe::receiver<int>();
   sender.join();
@@ -295,7 +292,8 @@ TEST_CASE("a blocked receiver of an unbounded channel wakes on send", "[channels
   [[maybe_unused]] auto& tx = tx_rx_pair.first;
   [[maybe_unused]] auto& rx = tx_rx_pair.second;
   std::atomic<bool> ok{false};
-  std::thread consumer([&ok, rx = rx] { ok.store(rx.recv().get() == std::optional<std::string>("x")); });
+  std::thread consumer(
+      [&ok, rx = rx] { ok.store(rx.recv().get() == std::optional<std::string>("x")); });
   std::this_thread::sleep_for(20ms);
   tx.send("x");
   consumer.join();
@@ -339,7 +337,8 @@ TEST_CASE("a wrapped-around ring keeps FIFO order", "[channels]") {
   int next_in = 0;
   int next_out = 0;
   for (int round = 0; round < 100; ++round) {
-    for (int k = 0; k < 1 + round % 3; ++k) REQUIRE(tx.try_send(next_in++) == troupe::send_result::ok);
+    for (int k = 0; k < 1 + round % 3; ++k)
+      REQUIRE(tx.try_send(next_in++) == troupe::send_result::ok);
     while (auto r = rx.try_recv()) REQUIRE(*r == next_out++);
   }
   REQUIRE(next_in == next_out);

@@ -1,14 +1,12 @@
 // troupe::select on plain threads.
 
-#include <troupe/channels/select.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
+#include <troupe/channels/select.hpp>
 #include <vector>
 
 #include "test_util.hpp"
@@ -78,8 +76,7 @@ TEST_CASE("select wakes when a value arrives on any arm", "[channels][select]") 
   });
   int got = 0;
   const std::size_t i = troupe::select(rx1.on([&](int v) { got = v; }),
-                                       rx2.on([&](int v) { got = v; }),
-                                       troupe::after(10s, [] {}));
+                                       rx2.on([&](int v) { got = v; }), troupe::after(10s, [] {}));
   late.join();
   REQUIRE(i == 1);
   REQUIRE(got == 22);
@@ -138,7 +135,8 @@ TEST_CASE("select picks uniformly among ready arms (fixed seed)", "[channels][se
   }
   int wins[3] = {0, 0, 0};
   for (int i = 0; i < kRounds; ++i) {
-    const std::size_t k = troupe::select(rx1.on([](int) {}), rx2.on([](int) {}), rx3.on([](int) {}));
+    const std::size_t k =
+        troupe::select(rx1.on([](int) {}), rx2.on([](int) {}), rx3.on([](int) {}));
     ++wins[k];
   }
   for (int w : wins) {
@@ -268,9 +266,8 @@ TEST_CASE("a select with after ends on closed channels instead of timing out for
   auto [tx, rx] = troupe::make_channel<int>(1);
   int timeouts = 0;
   auto wait_once = [&, rx = rx] {
-    troupe::select(rx.on([](int /*unused*/) {}), troupe::after(std::chrono::hours(1), [&] {
-                     ++timeouts;
-                   }));
+    troupe::select(rx.on([](int /*unused*/) {}),
+                   troupe::after(std::chrono::hours(1), [&] { ++timeouts; }));
   };
   SECTION("closed before the select") {
     tx.close();
@@ -292,12 +289,12 @@ TEST_CASE("a select with after ends on closed channels instead of timing out for
     std::vector<int> got;
     for (bool open = true; open;) {
       troupe::select(rx.on([&](std::optional<int> v) {
-                       if (v) {
-                         got.push_back(*v);
-                       } else {
-                         open = false;
-                       }
-                     }),
+        if (v) {
+          got.push_back(*v);
+        } else {
+          open = false;
+        }
+      }),
                      troupe::after(std::chrono::hours(1), [&] { ++timeouts; }));
     }
     REQUIRE(got == std::vector<int>{7});

@@ -1,14 +1,12 @@
 // Heavy, racy workloads ([stress]): run repeatedly under TSan and ASan.
 
-#include <troupe/troupe.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <vector>
 
 #include "test_util.hpp"
@@ -314,8 +312,8 @@ TEST_CASE("a select with a default never takes it while one of its channels stay
   };
   const auto until = std::chrono::steady_clock::now() + 2s;
   for (int i = 0; std::chrono::steady_clock::now() < until || i < 100000; ++i) {
-    troupe::select(rx[0].on(put_back), rx[1].on(put_back), rx[2].on(put_back),
-                   rx[3].on(put_back), troupe::otherwise([&] { ++defaults; }));
+    troupe::select(rx[0].on(put_back), rx[1].on(put_back), rx[2].on(put_back), rx[3].on(put_back),
+                   troupe::otherwise([&] { ++defaults; }));
   }
   stop.store(true);
   mover.join();

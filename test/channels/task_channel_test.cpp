@@ -2,14 +2,12 @@
 // cancellation of a pending channel await, and shutdown of tasks parked on
 // channels.
 
-#include <troupe/troupe.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <vector>
 
 #include "../actors/task_util.hpp"
@@ -128,15 +126,14 @@ TEST_CASE("timed channel operations and select in tasks", "[task][channels]") {
     co_await tx.send(1);
     auto s = co_await tx.send_for(2, 30ms);
     log += s == troupe::send_result::timeout ? "full " : "? ";
-    const std::size_t i =
-        co_await troupe::select(rx.on([&](int v) { log += "got" + std::to_string(v) + " "; }),
-                                troupe::after(1s, [] {}));
+    const std::size_t i = co_await troupe::select(
+        rx.on([&](int v) { log += "got" + std::to_string(v) + " "; }), troupe::after(1s, [] {}));
     log += std::to_string(i) + " ";
-    const std::size_t j = co_await troupe::select(rx.on([](int) {}),
-                                                  troupe::after(20ms, [&] { log += "late "; }));
+    const std::size_t j =
+        co_await troupe::select(rx.on([](int) {}), troupe::after(20ms, [&] { log += "late "; }));
     log += std::to_string(j) + " ";
-    const std::size_t k = co_await troupe::select(rx.on([](int) {}),
-                                                  troupe::otherwise([&] { log += "default"; }));
+    const std::size_t k =
+        co_await troupe::select(rx.on([](int) {}), troupe::otherwise([&] { log += "default"; }));
     (void)k;
     co_return log;
   });
@@ -175,8 +172,9 @@ TEST_CASE("10k tasks parked on channels run on 2 workers, blocking none", "[task
   for (auto& h : hs) h.get(10s);
 }
 
-TEST_CASE("reading an operation that would wait in a task without co_await throws would_block_worker",
-          "[task][channels]") {
+TEST_CASE(
+    "reading an operation that would wait in a task without co_await throws would_block_worker",
+    "[task][channels]") {
   troupe::system sys(troupe::system_config{2});
   auto [tx, rx] = troupe::make_channel<int>(1);
   auto h = sys.go([tx = tx, rx = rx]() -> task<std::string> {
@@ -187,7 +185,7 @@ TEST_CASE("reading an operation that would wait in a task without co_await throw
                : "? ";
     log += rx.recv().get() == 1 ? "recv " : "? ";
     log += error_of([&] { (void)rx.recv().get(); }) == troupe::errc::would_block_worker ? "recv2"
-                                                                                          : "?";
+                                                                                        : "?";
     co_return log;
   });
   REQUIRE(h.get(10s) == "send recv recv2");

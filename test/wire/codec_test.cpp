@@ -1,12 +1,11 @@
 // Round trips of every built-in codec, the byte format of the scalars, and
 // the compile-time properties (min_size, has_codec).
 
-#include <troupe/wire/codec.hpp>
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <troupe/wire/codec.hpp>
 
 #include "fuzz/fuzz_types.hpp"
 #include "wire_test_util.hpp"
@@ -112,9 +111,9 @@ TEST_CASE("varints use the fewest bytes, up to 10", "[wire][codec]") {
     std::uint64_t v;
     std::size_t bytes;
   };
-  for (const sample s : {sample{0, 1}, sample{127, 1}, sample{128, 2}, sample{16383, 2},
-                         sample{16384, 3}, sample{(1ULL << 63) - 1, 9},
-                         sample{std::numeric_limits<std::uint64_t>::max(), 10}}) {
+  for (const sample s :
+       {sample{0, 1}, sample{127, 1}, sample{128, 2}, sample{16383, 2}, sample{16384, 3},
+        sample{(1ULL << 63) - 1, 9}, sample{std::numeric_limits<std::uint64_t>::max(), 10}}) {
     std::vector<std::byte> out;
     wire::writer w(out);
     w.varint(s.v);
@@ -252,7 +251,8 @@ TEST_CASE("structs with TROUPE_FIELDS are their fields in order", "[wire][codec]
   troupe::fuzz::tree t{"root", {{"a", {}}, {"b", {{"c", {}}}}}};
   check_round_trip(t);
 
-  troupe::fuzz::expr e{std::vector<troupe::fuzz::expr>{{1}, {std::vector<troupe::fuzz::expr>{{2}}}}};
+  troupe::fuzz::expr e{
+      std::vector<troupe::fuzz::expr>{{1}, {std::vector<troupe::fuzz::expr>{{2}}}}};
   check_round_trip(e);
 
   troupe::fuzz::hashed h;

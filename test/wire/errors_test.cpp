@@ -1,10 +1,9 @@
 // Every decode error kind, each from its own malformed input, and the
 // encoder's refusals. Messages must name the field path and the numbers.
 
-#include <troupe/wire/codec.hpp>
-
 #include <catch2/catch.hpp>
 #include <limits>
+#include <troupe/wire/codec.hpp>
 
 #include "fuzz/fuzz_types.hpp"
 #include "wire_test_util.hpp"
@@ -47,20 +46,20 @@ TEST_CASE("truncated: the input ends inside a fixed-width value", "[wire][errors
 TEST_CASE("bad_varint: over 10 bytes, over 64 bits, or not minimal", "[wire][errors]") {
   check_error(decode_as<std::string>(bytes_of({0x80, 0x00})), wire_errc::bad_varint,
               {"not minimal"});
-  check_error(
-      decode_as<std::string>(bytes_of({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02})),
-      wire_errc::bad_varint, {"exceeds 64 bits"});
-  check_error(decode_as<std::string>(bytes_of(
-                  {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0x00})),
+  check_error(decode_as<std::string>(
+                  bytes_of({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02})),
+              wire_errc::bad_varint, {"exceeds 64 bits"});
+  check_error(decode_as<std::string>(
+                  bytes_of({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0x00})),
               wire_errc::bad_varint);
 }
 
 TEST_CASE("length_overflow: a string longer than the bytes left", "[wire][errors]") {
-  check_error(decode_as<std::string>(bytes_of({0xAC, 0x02, 'a', 'b'})),
-              wire_errc::length_overflow, {"length 300 with 2 bytes left"});
+  check_error(decode_as<std::string>(bytes_of({0xAC, 0x02, 'a', 'b'})), wire_errc::length_overflow,
+              {"length 300 with 2 bytes left"});
   // The largest varint: no overflow in the check, no allocation.
-  check_error(decode_as<std::string>(bytes_of(
-                  {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01})),
+  check_error(decode_as<std::string>(
+                  bytes_of({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01})),
               wire_errc::length_overflow);
 }
 
@@ -75,13 +74,14 @@ TEST_CASE("length_overflow: a string longer than max_string", "[wire][errors]") 
 TEST_CASE("count_overflow: more elements than the bytes left can hold", "[wire][errors]") {
   // 3 int32 need 12 bytes; 8 are there.
   check_error(decode_as<std::vector<std::int32_t>>(bytes_of({3, 1, 0, 0, 0, 2, 0, 0, 0})),
-              wire_errc::count_overflow, {"count 3 of elements of at least 4 bytes with 8 bytes left"});
+              wire_errc::count_overflow,
+              {"count 3 of elements of at least 4 bytes with 8 bytes left"});
   // Strings take at least one byte each.
   check_error(decode_as<std::vector<std::string>>(bytes_of({3, 0, 0})), wire_errc::count_overflow);
   check_error(decode_as<std::map<std::int32_t, bool>>(bytes_of({1, 1, 2, 3, 4})),
               wire_errc::count_overflow, {"at least 5 bytes"});
-  check_error(decode_as<std::vector<std::uint8_t>>(bytes_of(
-                  {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01})),
+  check_error(decode_as<std::vector<std::uint8_t>>(
+                  bytes_of({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01})),
               wire_errc::count_overflow);
 }
 
@@ -135,8 +135,7 @@ TEST_CASE("alloc_limit: memory beyond the budget for the input size", "[wire][er
   using big = std::optional<std::array<std::uint8_t, 1024>>;
   const std::vector<big> v(1000);
   const auto b = wire::encode(v);
-  check_error(decode_as<std::vector<big>>(b), wire_errc::alloc_limit,
-              {"allocating 1025000 bytes"});
+  check_error(decode_as<std::vector<big>>(b), wire_errc::alloc_limit, {"allocating 1025000 bytes"});
   wire::limits roomy;
   roomy.alloc_ratio = 2048;
   CHECK(decode_as<std::vector<big>>(b, roomy).ok());
@@ -216,10 +215,12 @@ TEST_CASE("the encoder refuses what the decoder would refuse", "[wire][errors]")
   };
   CHECK(kind_of([&] { (void)wire::encode(std::string("12345"), lim); }) ==
         wire_errc::length_overflow);
-  CHECK(kind_of([&] { (void)wire::encode(std::vector<int>{1, 2, 3}, lim); }) ==
-        wire_errc::count_overflow);
-  CHECK(kind_of([&] { (void)wire::encode(std::map<int, int>{{1, 1}, {2, 2}, {3, 3}}, lim); }) ==
-        wire_errc::count_overflow);
+  CHECK(kind_of([&] {
+          (void)wire::encode(std::vector<int>{1, 2, 3}, lim);
+        }) == wire_errc::count_overflow);
+  CHECK(kind_of([&] {
+          (void)wire::encode(std::map<int, int>{{1, 1}, {2, 2}, {3, 3}}, lim);
+        }) == wire_errc::count_overflow);
 
   struct thrower {
     thrower() = default;

@@ -1,12 +1,11 @@
 // Framing: the decoder fed arbitrary chunks, the length limits (rejected
 // before any allocation), and the coalescing encoder.
 
-#include <troupe/wire/frame.hpp>
-
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <troupe/wire/frame.hpp>
 
 #include "wire_test_util.hpp"
 
@@ -27,7 +26,7 @@ std::vector<std::byte> payload_of(std::size_t n, unsigned seed) {
 
 // Payloads of many sizes (0, small, around the read size) in one stream.
 std::vector<std::vector<std::byte>> sample_payloads() {
-  return {payload_of(0, 1), payload_of(1, 2), payload_of(5, 3), payload_of(0, 4),
+  return {payload_of(0, 1),  payload_of(1, 2), payload_of(5, 3),  payload_of(0, 4),
           payload_of(70, 5), payload_of(3, 6), payload_of(200, 7)};
 }
 

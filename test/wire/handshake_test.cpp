@@ -1,8 +1,7 @@
 // The handshake: layout, version and magic checks, field checks.
 
-#include <troupe/wire/handshake.hpp>
-
 #include <catch2/catch.hpp>
+#include <troupe/wire/handshake.hpp>
 
 #include "wire_test_util.hpp"
 
@@ -22,7 +21,8 @@ wire::handshake sample(wire::peer_role role) {
   return h;
 }
 
-wire::status decode(const std::vector<std::byte>& b, std::uint16_t version = wire::protocol_version) {
+wire::status decode(const std::vector<std::byte>& b,
+                    std::uint16_t version = wire::protocol_version) {
   wire::handshake h;
   return wire::decode_handshake(b, h, version);
 }
@@ -75,7 +75,8 @@ TEST_CASE("version_mismatch names both versions", "[wire][handshake]") {
 TEST_CASE("every truncated handshake is refused", "[wire][handshake]") {
   const auto b = wire::encode_handshake(sample(wire::peer_role::parent));
   for (std::size_t n = 0; n < b.size(); ++n) {
-    const wire::status s = decode(std::vector<std::byte>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)));
+    const wire::status s =
+        decode(std::vector<std::byte>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)));
     INFO("prefix " << n << ": " << s.message());
     CHECK((s.code() == wire_errc::truncated || s.code() == wire_errc::length_overflow));
   }

@@ -1,11 +1,10 @@
 // The message registry, TROUPE_MESSAGE, any_message, and message encoding.
 
-#include <troupe/wire/message.hpp>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
+#include <troupe/wire/message.hpp>
 #include <vector>
 
 #include "fuzz/fuzz_types.hpp"
@@ -66,7 +65,8 @@ TEST_CASE("message ids are FNV-1a 64 of the name", "[wire][message]") {
 }
 
 TEST_CASE("TROUPE_MESSAGE registers the type at start-up", "[wire][message]") {
-  const wire::message_info* info = wire::registry::global().find(wire::message_id_v<msgtest::order>);
+  const wire::message_info* info =
+      wire::registry::global().find(wire::message_id_v<msgtest::order>);
   REQUIRE(info != nullptr);
   CHECK(info->name == "test.shop.order.v1");
   CHECK(info->type == std::type_index(typeid(msgtest::order)));
@@ -169,8 +169,7 @@ TEST_CASE("type_conflict: a name, a type or an id registered twice", "[wire][mes
   CHECK(kind_of_throw([&] { reg.add<msgtest::runtime_only>("test.b"); }) ==
         wire_errc::type_conflict);
   // A TROUPE_MESSAGE type keeps its declared name.
-  CHECK(kind_of_throw([&] { reg.add<msgtest::order>("test.other"); }) ==
-        wire_errc::type_conflict);
+  CHECK(kind_of_throw([&] { reg.add<msgtest::order>("test.other"); }) == wire_errc::type_conflict);
   CHECK(reg.add<msgtest::order>("test.shop.order.v1") == wire::message_id_v<msgtest::order>);
   try {
     reg.add<msgtest::never_registered>("test.a");

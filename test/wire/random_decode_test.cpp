@@ -8,11 +8,10 @@
 // strongly, so a replacement does not link): there the sanitizer's malloc
 // hook counts instead. Either way every heap allocation is seen.
 
-#include <troupe/wire.hpp>
-
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
+#include <troupe/wire.hpp>
 
 #include "fuzz/fuzz_types.hpp"
 #include "fuzz/samples.hpp"
@@ -29,9 +28,9 @@
 #ifdef TROUPE_TEST_SANITIZER_ALLOCATOR
 // From <sanitizer/allocator_interface.h>, which g++ does not install; both
 // libasan/libtsan and compiler-rt export it.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, std::size_t),
-    void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 #endif
 
 namespace {
@@ -68,9 +67,7 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   if (counting) allocated += n;
   return std::malloc(n == 0 ? 1 : n);
 }
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
-  return operator new(n, t);
-}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
@@ -130,7 +127,8 @@ std::vector<std::byte> mutate(troupe::fuzz::sampler& s, std::vector<std::byte> b
       b.resize(s.below(b.size() + 1));
       break;
     case 2:  // append junk
-      for (std::size_t i = 1 + s.below(16); i > 0; --i) b.push_back(std::byte(s.any<unsigned char>()));
+      for (std::size_t i = 1 + s.below(16); i > 0; --i)
+        b.push_back(std::byte(s.any<unsigned char>()));
       break;
     case 3:  // overwrite a byte after the type id with a large varint-looking value
       if (b.size() > 9) {

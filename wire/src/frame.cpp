@@ -12,9 +12,8 @@ namespace {
 
 void check_max_frame(const char* who, std::size_t max_frame) {
   if (max_frame > max_frame_limit) {
-    throw wire_error(wire_errc::invalid_value,
-                     cat(who, ": max_frame ", max_frame,
-                         " exceeds what a 32-bit header can express"));
+    throw wire_error(wire_errc::invalid_value, cat(who, ": max_frame ", max_frame,
+                                                   " exceeds what a 32-bit header can express"));
   }
 }
 
@@ -161,9 +160,8 @@ void frame_encoder::add_message(const any_message& msg) {
 
 void frame_encoder::add_bytes(std::span<const std::byte> payload) {
   if (payload.size() > max_frame_) {
-    throw wire_error(wire_errc::frame_too_large,
-                     cat("frame_encoder: payload of ", payload.size(), " bytes exceeds max_frame ",
-                         max_frame_));
+    throw wire_error(wire_errc::frame_too_large, cat("frame_encoder: payload of ", payload.size(),
+                                                     " bytes exceeds max_frame ", max_frame_));
   }
   add([payload](writer& w) { w.bytes(payload); });
 }

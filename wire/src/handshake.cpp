@@ -61,8 +61,8 @@ status decode_handshake(std::span<const std::byte> payload, handshake& out,
   }
   const auto version = r.ok() ? r.fixed<std::uint16_t>() : std::uint16_t{0};
   if (r.ok() && version != expected_version) {
-    r.fail(wire_errc::version_mismatch, cat("peer speaks protocol version ", version,
-                                            ", this build speaks ", expected_version));
+    r.fail(wire_errc::version_mismatch,
+           cat("peer speaks protocol version ", version, ", this build speaks ", expected_version));
   }
   if (r.ok()) {
     out.version = version;

@@ -30,7 +30,7 @@ struct registry::impl {
   mutable std::shared_mutex mu;
   // Entries are never removed, so message_info addresses are stable.
   std::unordered_map<message_id, std::unique_ptr<message_info>> by_id;  // guarded by mu
-  std::unordered_map<std::type_index, const message_info*> by_type;    // guarded by mu
+  std::unordered_map<std::type_index, const message_info*> by_type;     // guarded by mu
 };
 
 registry::registry() : impl_(std::make_unique<impl>()) {}
@@ -45,10 +45,9 @@ registry& registry::global() noexcept {
 
 message_id registry::add(message_info info) {
   if (info.name.empty() || info.name.size() > 255) {
-    throw wire_error(wire_errc::invalid_value,
-                     cat("register_message<", info.type_name,
-                         ">: a name must have 1 to 255 bytes, '", info.name, "' has ",
-                         info.name.size()));
+    throw wire_error(wire_errc::invalid_value, cat("register_message<", info.type_name,
+                                                   ">: a name must have 1 to 255 bytes, '",
+                                                   info.name, "' has ", info.name.size()));
   }
   std::unique_lock lock(impl_->mu);
   if (auto it = impl_->by_id.find(info.id); it != impl_->by_id.end()) {
@@ -59,16 +58,14 @@ message_id registry::add(message_info info) {
                        cat("register_message<", info.type_name, ">: name '", info.name,
                            "' is already registered for ", old.type_name));
     }
-    throw wire_error(wire_errc::type_conflict,
-                     cat("register_message<", info.type_name, ">: name '", info.name,
-                         "' has the same id ", hex_id(info.id), " as ", describe(old),
-                         "; choose another name"));
+    throw wire_error(wire_errc::type_conflict, cat("register_message<", info.type_name, ">: name '",
+                                                   info.name, "' has the same id ", hex_id(info.id),
+                                                   " as ", describe(old), "; choose another name"));
   }
   if (auto it = impl_->by_type.find(info.type); it != impl_->by_type.end()) {
-    throw wire_error(wire_errc::type_conflict,
-                     cat("register_message<", info.type_name,
-                         ">: the type is already registered as '", it->second->name, "', not '",
-                         info.name, "'"));
+    throw wire_error(wire_errc::type_conflict, cat("register_message<", info.type_name,
+                                                   ">: the type is already registered as '",
+                                                   it->second->name, "', not '", info.name, "'"));
   }
   auto owned = std::make_unique<message_info>(std::move(info));
   const message_info* p = owned.get();
@@ -104,9 +101,10 @@ std::size_t registry::size() const noexcept {
 namespace detail {
 void throw_unregistered(const std::string& type) {
   throw wire_error(wire_errc::unknown_type,
-                   cat("encode message ", type, ": the type is not registered; declare "
-                       "TROUPE_MESSAGE(", type, ", \"name\") or call register_message<", type,
-                       ">(\"name\")"));
+                   cat("encode message ", type,
+                       ": the type is not registered; declare "
+                       "TROUPE_MESSAGE(",
+                       type, ", \"name\") or call register_message<", type, ">(\"name\")"));
 }
 }  // namespace detail
 

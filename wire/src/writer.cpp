@@ -13,15 +13,14 @@ void writer::fail_size(std::size_t n) const {
 }
 
 void writer::fail_length(std::size_t n) const {
-  throw wire_error(wire_errc::length_overflow, cat("encode: string of ", n,
-                                                   " bytes exceeds max_string ",
-                                                   bounds_.max_string));
+  throw wire_error(wire_errc::length_overflow,
+                   cat("encode: string of ", n, " bytes exceeds max_string ", bounds_.max_string));
 }
 
 void writer::fail_count(std::size_t n) const {
-  throw wire_error(wire_errc::count_overflow, cat("encode: container of ", n,
-                                                  " elements exceeds max_elements ",
-                                                  bounds_.max_elements));
+  throw wire_error(
+      wire_errc::count_overflow,
+      cat("encode: container of ", n, " elements exceeds max_elements ", bounds_.max_elements));
 }
 
 void writer::fail_depth() const {

@@ -32,7 +32,7 @@ namespace troupe::detail {
 struct registry_shard {
   mutex mu;
   cell* head TROUPE_GUARDED_BY(mu) = nullptr;
-  std::atomic<std::int64_t> live{0};    // actors spawned here, not yet terminated
+  std::atomic<std::int64_t> live{0};  // actors spawned here, not yet terminated
 };
 
 /// A dedicated thread for a detached actor.
@@ -66,7 +66,7 @@ class system_core {
   system_core& operator=(const system_core&) = delete;
 
   troupe::system& owner;
-  const bool deterministic;     // a test_system: no threads, virtual time
+  const bool deterministic;  // a test_system: no threads, virtual time
   const unsigned throughput;
   std::shared_ptr<spdlog::logger> log;
   scheduler sched;
@@ -81,7 +81,7 @@ class system_core {
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> restarts{0};
   std::atomic<bool> shutting_down{false};
-  std::atomic<std::int64_t> spawning{0};  // spawns between prepare and finish
+  std::atomic<std::int64_t> spawning{0};              // spawns between prepare and finish
   std::atomic<std::int64_t> last_dead_letter_log{0};  // steady-clock seconds
 
   // Threads of detached actors that finished, to be joined.

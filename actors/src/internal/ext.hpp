@@ -48,10 +48,10 @@ struct monitor_rec {
 /// (its supervisor) before it schedules the cell; read by the cell.
 struct child_info {
   unique_function<void(cell&)> factory;  // constructs a new incarnation in the cell's storage
-  cell* parent = nullptr;                // the supervisor's cell; strong reference until termination
-  bool start = true;                     // the pending action: start, or terminate with `reason`
+  cell* parent = nullptr;  // the supervisor's cell; strong reference until termination
+  bool start = true;       // the pending action: start, or terminate with `reason`
   exit_reason reason;
-  message* started = nullptr;            // sent to `parent` once a start succeeded
+  message* started = nullptr;  // sent to `parent` once a start succeeded
 };
 
 struct cell_ext {

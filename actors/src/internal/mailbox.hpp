@@ -34,11 +34,11 @@ std::uint64_t reject_chain(message* m, const exit_reason& why, const char* actor
 /// A sender waiting for room.
 struct room_waiter {
   room_waiter* next = nullptr;
-  message* node = nullptr;         // parked: the node to queue when admitted
-  park_callback* cb = nullptr;     // parked: told the outcome (may be null)
-  bool thread = false;             // a blocked thread (lives on its stack)
-  bool granted = false;            // thread: a slot is reserved for it
-  bool closed = false;             // thread: the actor terminated
+  message* node = nullptr;      // parked: the node to queue when admitted
+  park_callback* cb = nullptr;  // parked: told the outcome (may be null)
+  bool thread = false;          // a blocked thread (lives on its stack)
+  bool granted = false;         // thread: a slot is reserved for it
+  bool closed = false;          // thread: the actor terminated
 };
 
 class bounded_mailbox {

@@ -36,13 +36,13 @@ struct alignas(64) worker {
   unsigned index = 0;
   runq local;
   std::atomic<job*> next{nullptr};
-  std::atomic<std::uint64_t> ticks{0};        // jobs run; thieves read it to see progress
-  std::atomic<std::uint64_t> processed{0};    // messages handled (written by owner only)
+  std::atomic<std::uint64_t> ticks{0};      // jobs run; thieves read it to see progress
+  std::atomic<std::uint64_t> processed{0};  // messages handled (written by owner only)
   std::binary_semaphore wake{0};
-  bool spinning = false;                      // owner only
-  unsigned next_streak = 0;                   // owner only
-  std::uint64_t rng = 0;                      // owner only
-  moodycamel::ConsumerToken* token = nullptr; // owner only
+  bool spinning = false;                       // owner only
+  unsigned next_streak = 0;                    // owner only
+  std::uint64_t rng = 0;                       // owner only
+  moodycamel::ConsumerToken* token = nullptr;  // owner only
   std::thread thread;
 };
 

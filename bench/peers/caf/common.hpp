@@ -5,7 +5,6 @@
 #pragma once
 
 #include <caf/all.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -101,10 +100,11 @@ inline kv pd(const std::string& k, double v) {
   s += "\",\"n\":" + std::to_string(n);
   for (auto& [k, v] : params) s += ",\"" + k + "\":" + v;
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                ",\"threads\":%d,\"time_s\":%.6f,\"msgs\":%lld,\"msgs_per_s\":%.1f,\"check\":\"%s\"",
-                nthreads, secs, msgs, secs > 0 ? static_cast<double>(msgs) / secs : 0.0,
-                ok ? "passed" : "failed");
+  std::snprintf(
+      buf, sizeof buf,
+      ",\"threads\":%d,\"time_s\":%.6f,\"msgs\":%lld,\"msgs_per_s\":%.1f,\"check\":\"%s\"",
+      nthreads, secs, msgs, secs > 0 ? static_cast<double>(msgs) / secs : 0.0,
+      ok ? "passed" : "failed");
   s += buf;
   bool has_rss = false;
   for (auto& [k, v] : extra) {

@@ -3,9 +3,9 @@
 // theta=37.2 and the worker does a tiny compute (s = sin(theta); acc += s*s).
 // Then the driver asks every worker for its count: each must be exactly N.
 // msgs = N*ACTORS.
-#include "common.hpp"
-
 #include <cmath>
+
+#include "common.hpp"
 
 using namespace caf;
 

@@ -2,9 +2,9 @@
 // children over equal sub-ranges and sums their replies; a leaf (size 1)
 // replies its number and quits. N leaves; the root sum must be N*(N-1)/2.
 // msgs = number of nodes (each replies once to its parent).
-#include "common.hpp"
-
 #include <malloc.h>
+
+#include "common.hpp"
 
 using namespace caf;
 

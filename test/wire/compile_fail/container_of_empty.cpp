@@ -2,7 +2,6 @@
 // A container of a type whose encoding can be empty cannot bound its element
 // count by the input size, so it must not compile.
 #include <troupe/wire/codec.hpp>
-
 #include <vector>
 
 struct nothing {

@@ -54,8 +54,8 @@ void check_message(std::span<const std::byte> payload) {
   wire::any_message m2;
   require(wire::decode_message(b1, m2, lim, reg).ok());
   require(reencode(m2, lim) == b1 || m.is<troupe::fuzz::hashed>());
-  const bool canonical = m.is<troupe::fuzz::scalars>() || m.is<troupe::fuzz::tree>() ||
-                         m.is<troupe::fuzz::expr>();
+  const bool canonical =
+      m.is<troupe::fuzz::scalars>() || m.is<troupe::fuzz::tree>() || m.is<troupe::fuzz::expr>();
   if (canonical) {
     require(b1.size() == payload.size() && std::memcmp(b1.data(), payload.data(), b1.size()) == 0);
   }
@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::uint8_t mode = data[0];
   std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
-  const std::size_t chunk = (mode & 0x7FU) == 0 ? std::max<std::size_t>(stream.size(), 1)
-                                                : (mode & 0x7FU);
+  const std::size_t chunk =
+      (mode & 0x7FU) == 0 ? std::max<std::size_t>(stream.size(), 1) : (mode & 0x7FU);
   const bool in_place = (mode & 0x80U) != 0;
 
   wire::frame_decoder dec(kMaxFrame, kReadSize);

@@ -113,7 +113,8 @@ void frames() {
                                                 0x80, 0x80, 0x01})})));
   frame_input("nonminimal_varint", 0, frame(concat({containers_id, raw({0x80, 0x00})})));
   frame_input("length_overflow", 0, frame(concat({containers_id, raw({0xFF, 0x7F, 'a'})})));
-  frame_input("count_overflow", 0, frame(concat({containers_id, raw({0, 0xFF, 0x7F, 1, 0, 0, 0})})));
+  frame_input("count_overflow", 0,
+              frame(concat({containers_id, raw({0, 0xFF, 0x7F, 1, 0, 0, 0})})));
   frame_input("bad_optional_tag", 0, frame(concat({sums_id, raw({5})})));
   frame_input("bad_variant_index", 0, frame(concat({sums_id, raw({0, 0, 9})})));
   frame_input("trailing_bytes", 0, frame(concat({s.message(3, reg), raw({0})})));

@@ -82,10 +82,18 @@ class sampler {
     if (bits() & 1) u.os = text(6);
     if (bits() & 1) u.op = pt();
     switch (below(4)) {
-      case 0: u.v = std::monostate{}; break;
-      case 1: u.v = any<std::int32_t>(); break;
-      case 2: u.v = text(5); break;
-      default: u.v = pt(); break;
+      case 0:
+        u.v = std::monostate{};
+        break;
+      case 1:
+        u.v = any<std::int32_t>();
+        break;
+      case 2:
+        u.v = text(5);
+        break;
+      default:
+        u.v = pt();
+        break;
     }
     u.p = {any<std::int16_t>(), text(4)};
     std::vector<point> pts;
@@ -129,12 +137,18 @@ class sampler {
   /// number `kind` (0..5), registered in `reg`.
   std::vector<std::byte> message(std::size_t kind, const wire::registry& reg) {
     switch (kind % 6) {
-      case 0: return wire::encode_message(make_scalars(), {}, reg);
-      case 1: return wire::encode_message(make_containers(), {}, reg);
-      case 2: return wire::encode_message(make_sums(), {}, reg);
-      case 3: return wire::encode_message(make_tree(4), {}, reg);
-      case 4: return wire::encode_message(make_expr(5), {}, reg);
-      default: return wire::encode_message(make_hashed(), {}, reg);
+      case 0:
+        return wire::encode_message(make_scalars(), {}, reg);
+      case 1:
+        return wire::encode_message(make_containers(), {}, reg);
+      case 2:
+        return wire::encode_message(make_sums(), {}, reg);
+      case 3:
+        return wire::encode_message(make_tree(4), {}, reg);
+      case 4:
+        return wire::encode_message(make_expr(5), {}, reg);
+      default:
+        return wire::encode_message(make_hashed(), {}, reg);
     }
   }
 

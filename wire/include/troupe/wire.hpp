@@ -7,10 +7,10 @@
 /// namespace troupe::wire. The format byte by byte: docs/nodes.md.
 
 #include "troupe/wire/codec.hpp"
+#include "troupe/wire/error.hpp"
 #include "troupe/wire/frame.hpp"
 #include "troupe/wire/handshake.hpp"
 #include "troupe/wire/limits.hpp"
 #include "troupe/wire/message.hpp"
 #include "troupe/wire/reader.hpp"
-#include "troupe/wire/error.hpp"
 #include "troupe/wire/writer.hpp"

@@ -69,7 +69,7 @@ class actor {
   /// with the handlers) once `f` is ready. If the actor has terminated by
   /// then, fn is dropped.
   template <class T, class F>
-    requires std::is_invocable_v<F&, future<T>>
+  requires std::is_invocable_v<F&, future<T>>
   void when_ready(future<T> f, F fn) {
     f.then([me = self(), fn = std::move(fn)](future<T> ready) mutable {
       auto call = [fn = std::move(fn), fut = std::move(ready)](D& /*unused*/) mutable {

@@ -14,18 +14,18 @@ namespace troupe {
 
 /// Failure codes. One line per enumerator says when it is produced.
 enum class errc : int {
-  handler_threw = 1,     ///< the handler of an ask threw; the message carries type and what()
-  actor_dead,            ///< the target actor had stopped or failed before the message ran
-  timeout,               ///< get(timeout) or an operation with a deadline expired
-  mailbox_full,          ///< a bounded mailbox refused the message
-  peer_lost,             ///< the process or host holding the actor went away
-  system_shutdown,       ///< the system is shutting down or gone
-  broken_promise,        ///< the producer of a future was destroyed without a result
-  future_retrieved,      ///< get() was already called on this future, or it is empty
-  would_block_worker,    ///< a blocking call was made on a pool worker thread
-  channel_closed,        ///< a channel operation found the channel closed
-  cancelled,             ///< the operation was cancelled (stop_token, timer cancel)
-  invalid_argument,      ///< an argument was out of range (zero workers, ...)
+  handler_threw = 1,   ///< the handler of an ask threw; the message carries type and what()
+  actor_dead,          ///< the target actor had stopped or failed before the message ran
+  timeout,             ///< get(timeout) or an operation with a deadline expired
+  mailbox_full,        ///< a bounded mailbox refused the message
+  peer_lost,           ///< the process or host holding the actor went away
+  system_shutdown,     ///< the system is shutting down or gone
+  broken_promise,      ///< the producer of a future was destroyed without a result
+  future_retrieved,    ///< get() was already called on this future, or it is empty
+  would_block_worker,  ///< a blocking call was made on a pool worker thread
+  channel_closed,      ///< a channel operation found the channel closed
+  cancelled,           ///< the operation was cancelled (stop_token, timer cancel)
+  invalid_argument,    ///< an argument was out of range (zero workers, ...)
 };
 
 /// The last enumerator of errc.
@@ -47,7 +47,8 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// "<operation>: <code message>[: <cause>]".
 class error : public std::system_error {
  public:
-  error(errc code, const std::string& what_arg) : std::system_error(make_error_code(code), what_arg) {}
+  error(errc code, const std::string& what_arg)
+      : std::system_error(make_error_code(code), what_arg) {}
 
   /// The troupe error code.
   [[nodiscard]] errc value() const noexcept { return static_cast<errc>(code().value()); }

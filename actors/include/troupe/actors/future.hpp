@@ -115,7 +115,8 @@ class state_base {
     // errc{} is "no error" here: a code that is not an enumerator still
     // makes the future fail, never look like a value that was never set.
     if (!is_errc(static_cast<int>(code))) {
-      what = "error code " + std::to_string(static_cast<int>(code)) + " (not a troupe::errc): " + what;
+      what =
+          "error code " + std::to_string(static_cast<int>(code)) + " (not a troupe::errc): " + what;
       code = errc::invalid_argument;
     }
     complete([&] {
@@ -160,9 +161,9 @@ class state_base {
   mutable mutex mu_;
   mutable std::condition_variable cv_;
   std::atomic<bool> ready_{false};
-  std::exception_ptr error_;       // written once under mu_, read after ready_
-  errc code_{};                    // likewise; errc{} means no troupe error
-  std::string what_;               // likewise
+  std::exception_ptr error_;  // written once under mu_, read after ready_
+  errc code_{};               // likewise; errc{} means no troupe error
+  std::string what_;          // likewise
   unique_function<void()> cont_ TROUPE_GUARDED_BY(mu_);
 };
 
@@ -264,7 +265,7 @@ class future {
   /// exception thrown by f fails that future. Consumes this future.
   /// Inside an actor, prefer actor::when_ready(), which runs f as a message.
   template <class F>
-    requires std::is_invocable_v<F, future<T>>
+  requires std::is_invocable_v<F, future<T>>
   auto then(F f) -> future<std::invoke_result_t<F, future<T>>> {
     using R = std::invoke_result_t<F, future<T>>;
     check("future::then");

@@ -12,7 +12,9 @@ class promise;
 
 /// True if actor type `A` has a handler `on(M)` callable with an rvalue `M`.
 template <class A, class M>
-concept handles = requires(A& a, M&& m) { a.on(std::forward<M>(m)); };
+concept handles = requires(A& a, M&& m) {
+  a.on(std::forward<M>(m));
+};
 
 namespace detail {
 /// What ask() yields for a handler returning `R`: R itself. The coroutine

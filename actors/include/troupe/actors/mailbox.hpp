@@ -28,16 +28,18 @@
 #include <coroutine>
 #include <cstddef>
 
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/job.hpp"
-#include "troupe/actors/coro/detail/waiter.hpp"
 
 namespace troupe {
 
 /// What a full bounded mailbox does with a new user message.
 enum class overflow : unsigned char {
-  fail,         ///< refuses it: send returns full, ask fails with errc::mailbox_full (counted mailbox_full)
-  drop_newest,  ///< discards it: send returns full, ask fails with errc::mailbox_full (counted dropped)
+  fail,         ///< refuses it: send returns full, ask fails with errc::mailbox_full (counted
+                ///< mailbox_full)
+  drop_newest,  ///< discards it: send returns full, ask fails with errc::mailbox_full (counted
+                ///< dropped)
   drop_oldest,  ///< discards the oldest queued user message (its ask fails with errc::mailbox_full;
                 ///< counted dropped) and takes the new one: send returns ok
   block,        ///< back-pressure: the sender waits for room (see the limits above)
@@ -119,7 +121,9 @@ class send_outcome {
  public:
   constexpr send_outcome(send_result r) noexcept : r_(r) {}  // NOLINT(google-explicit-constructor)
 
-  constexpr operator send_result() const noexcept { return r_; }  // NOLINT(google-explicit-constructor)
+  constexpr operator send_result() const noexcept {
+    return r_;
+  }  // NOLINT(google-explicit-constructor)
   [[nodiscard]] constexpr send_result value() const noexcept { return r_; }
   friend constexpr bool operator==(const send_outcome& a, send_result b) noexcept {
     return a.r_ == b;

@@ -19,9 +19,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/envelope.hpp"
-#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/mailbox.hpp"
 
@@ -45,8 +45,8 @@ send_outcome bounded_send(cell* c, X&& x, bool may_wait) {
   send_wait w = may_wait ? send_wait_here() : send_wait::never;
   // In a coroutine on the pool, a full `block` mailbox is not refused for
   // good: the task can co_await the outcome to wait for room.
-  const bool deferrable = w == send_wait::never && may_wait && tl_current_task != nullptr &&
-                          c->blocks_when_full();
+  const bool deferrable =
+      w == send_wait::never && may_wait && tl_current_task != nullptr && c->blocks_when_full();
   if (deferrable) w = send_wait::defer;
   void* arg = const_cast<void*>(static_cast<const volatile void*>(std::addressof(x)));
   const send_result r = c->bounded_send(node_maker{arg, &make_send_node<A, M, X>}, w);

@@ -226,11 +226,12 @@ ref<A> start_child_impl(const ref<supervisor>& sup, child_options opts, Make mak
   cell* sc = sup.cell_ptr();
   system_core& core = sc->core();
   box<A>* b = spawn_cell<A>(core, opts.spawn, /*supervised=*/true, [&](box<A>& c) {
-    make_child(c,
-               [mk = std::move(make)](cell& x) mutable {
-                 ::new (static_cast<box<A>&>(x).storage()) A(mk());
-               },
-               sc);
+    make_child(
+        c,
+        [mk = std::move(make)](cell& x) mutable {
+          ::new (static_cast<box<A>&>(x).storage()) A(mk());
+        },
+        sc);
   });
   b->add_ref();  // for adopt_child
   adopt_child(sc, b, std::move(opts));
@@ -247,7 +248,8 @@ ref<A> start_child_impl(const ref<supervisor>& sup, child_options opts, Make mak
 template <class A, class... Args>
 ref<A> start_child(const ref<supervisor>& sup, child_options opts, Args&&... args) {
   return detail::start_child_impl<A>(
-      sup, std::move(opts), [tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() {
+      sup, std::move(opts),
+      [tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() {
         return std::make_from_tuple<A>(tup);
       });
 }

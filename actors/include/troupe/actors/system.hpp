@@ -52,14 +52,14 @@ struct dead_letter_counts {
 
 /// A snapshot of counters (each read atomically, not all at one instant).
 struct system_stats {
-  std::size_t live_actors = 0;          ///< spawned and not yet terminated (a supervised actor
-                                        ///< between two incarnations is live)
-  std::uint64_t spawned = 0;            ///< actors spawned since start (supervised children too)
-  std::uint64_t messages_processed = 0; ///< handler invocations since start
-  std::uint64_t dead_letters = 0;       ///< messages not delivered, all reasons (= by_reason.total())
+  std::size_t live_actors = 0;           ///< spawned and not yet terminated (a supervised actor
+                                         ///< between two incarnations is live)
+  std::uint64_t spawned = 0;             ///< actors spawned since start (supervised children too)
+  std::uint64_t messages_processed = 0;  ///< handler invocations since start
+  std::uint64_t dead_letters = 0;  ///< messages not delivered, all reasons (= by_reason.total())
   dead_letter_counts dead_letters_by_reason;  ///< the same, per reason
-  std::uint64_t actor_failures = 0;     ///< incarnations that ended by an exception
-  std::uint64_t restarts = 0;           ///< restarts made by supervisors
+  std::uint64_t actor_failures = 0;           ///< incarnations that ended by an exception
+  std::uint64_t restarts = 0;                 ///< restarts made by supervisors
 };
 
 /// How shutdown() treats the actors that are still alive.
@@ -70,9 +70,9 @@ enum class shutdown_mode {
 
 /// What shutdown() found.
 struct shutdown_report {
-  std::size_t actors_stopped = 0;     ///< actors alive when shutdown began
-  std::uint64_t undelivered = 0;      ///< messages turned into dead letters during shutdown
-  std::size_t timers_cancelled = 0;   ///< timers still pending
+  std::size_t actors_stopped = 0;    ///< actors alive when shutdown began
+  std::uint64_t undelivered = 0;     ///< messages turned into dead letters during shutdown
+  std::size_t timers_cancelled = 0;  ///< timers still pending
   /// True when nothing was left undelivered.
   [[nodiscard]] bool clean() const noexcept { return undelivered == 0 && timers_cancelled == 0; }
   /// One line: "stopped 3 actors, 0 undelivered messages, 1 timer cancelled".
@@ -98,7 +98,9 @@ inline constexpr detached_t detached{};
 /// The core knows no placement by name, as asio's io_context knows no
 /// co_spawn.
 template <class T>
-concept spawn_placement = requires { typename std::remove_cvref_t<T>::spawn_placement; };
+concept spawn_placement = requires {
+  typename std::remove_cvref_t<T>::spawn_placement;
+};
 
 namespace detail {
 // A spawn in flight is counted from prepare_spawn to finish_spawn or
@@ -244,8 +246,7 @@ class system {
   /// Throws errc::system_shutdown once shutdown has begun, and whatever A's
   /// constructor throws.
   template <class A, class... Args>
-    requires(!detail::first_is_spawn_option<Args...>)
-  ref<A> spawn(Args&&... args) {
+  requires(!detail::first_is_spawn_option<Args...>) ref<A> spawn(Args&&... args) {
     return spawn_impl<A>(spawn_options{}, std::forward<Args>(args)...);
   }
 
@@ -267,7 +268,7 @@ class system {
   /// Starts A where `where` says (a spawn placement from an extension, see
   /// spawn_placement) and returns that placement's handle.
   template <class A, class Where, class... Args>
-    requires spawn_placement<Where>
+  requires spawn_placement<Where>
   auto spawn(const Where& where, Args&&... args) {
     return where.template spawn<A>(*this, std::forward<Args>(args)...);
   }
@@ -349,10 +350,11 @@ class system {
     static_assert(std::is_base_of_v<actor<A>, A>,
                   "troupe::system::spawn<A>: A must derive from troupe::actor<A>");
     static_assert(!std::is_abstract_v<A>, "troupe::system::spawn<A>: A must not be abstract");
-    detail::box<A>* b = detail::spawn_cell<A>(*core_, opts, /*supervised=*/false, [&](detail::box<A>& c) {
-      detail::construct_scope scope(&c);
-      ::new (c.storage()) A(std::forward<Args>(args)...);
-    });
+    detail::box<A>* b =
+        detail::spawn_cell<A>(*core_, opts, /*supervised=*/false, [&](detail::box<A>& c) {
+          detail::construct_scope scope(&c);
+          ::new (c.storage()) A(std::forward<Args>(args)...);
+        });
     return ref<A>(typename ref<A>::adopt_t{}, b);
   }
   [[noreturn]] static void throw_bad_period();

@@ -9,7 +9,7 @@ namespace troupe {
 
 namespace detail {
 struct timer_state {
-  std::mutex fire_mu;                  // held while firing, and by cancel()
+  std::mutex fire_mu;  // held while firing, and by cancel()
   std::atomic<bool> cancelled{false};
   std::atomic<bool> finished{false};  // one-shot fired, or periodic stopped
 };

@@ -116,7 +116,9 @@ class handle_base {
   /// Approximate number of buffered values.
   [[nodiscard]] std::size_t size() const noexcept { return ch_ != nullptr ? ch_->size() : 0; }
   /// 0 for a rendezvous channel; SIZE_MAX for an unbounded one.
-  [[nodiscard]] std::size_t capacity() const noexcept { return ch_ != nullptr ? ch_->capacity() : 0; }
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    return ch_ != nullptr ? ch_->capacity() : 0;
+  }
   friend bool operator==(const handle_base& a, const handle_base& b) noexcept {
     return a.ch_ == b.ch_;
   }
@@ -463,8 +465,7 @@ class sender : public detail::chan::handle_base<T> {
   template <class Rep, class Period>
   detail::chan::send_op<T, true> send_for(T v, std::chrono::duration<Rep, Period> d) const {
     return {this->checked("sender::send_for"), std::move(v),
-            detail::chan::clock::now() +
-                std::chrono::ceil<detail::chan::clock::duration>(d),
+            detail::chan::clock::now() + std::chrono::ceil<detail::chan::clock::duration>(d),
             "sender::send_for"};
   }
   /// As send(), giving up at the steady-clock time `t`.
@@ -472,8 +473,7 @@ class sender : public detail::chan::handle_base<T> {
   detail::chan::send_op<T, true> send_until(
       T v, std::chrono::time_point<std::chrono::steady_clock, Duration> t) const {
     return {this->checked("sender::send_until"), std::move(v),
-            std::chrono::time_point_cast<detail::chan::clock::duration>(t),
-            "sender::send_until"};
+            std::chrono::time_point_cast<detail::chan::clock::duration>(t), "sender::send_until"};
   }
 
   /// Sends if that needs no waiting: ok, full or closed. Moves from `v`
@@ -559,8 +559,7 @@ class receiver : public detail::chan::handle_base<T> {
   detail::chan::recv_op<T, true> recv_until(
       std::chrono::time_point<std::chrono::steady_clock, Duration> t) const {
     return {this->checked("receiver::recv_until"),
-            std::chrono::time_point_cast<detail::chan::clock::duration>(t),
-            "receiver::recv_until"};
+            std::chrono::time_point_cast<detail::chan::clock::duration>(t), "receiver::recv_until"};
   }
 
   /// Receives if a value is there: ok, empty or closed (closed and drained).
@@ -640,8 +639,8 @@ std::pair<sender<T>, receiver<T>> make_channel(std::size_t capacity) {
 /// An unbounded channel: sends never wait (they may allocate).
 template <class T>
 std::pair<sender<T>, receiver<T>> make_channel(unbounded_t /*unused*/) {
-  return detail::chan::make_pair_of(detail::chan::channel<T>::create(
-      detail::chan::kind::list, static_cast<std::size_t>(-1)));
+  return detail::chan::make_pair_of(
+      detail::chan::channel<T>::create(detail::chan::kind::list, static_cast<std::size_t>(-1)));
 }
 
 }  // namespace troupe

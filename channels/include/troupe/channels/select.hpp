@@ -70,7 +70,8 @@ class send_case {
  public:
   send_case(detail::chan::channel<T>* ch, T v, F f)
       : ch_(ch), value_(std::move(v)), f_(std::move(f)) {}
-  static_assert(std::is_invocable_v<F&>, "troupe::select: a send arm's function takes no arguments");
+  static_assert(std::is_invocable_v<F&>,
+                "troupe::select: a send arm's function takes no arguments");
 
   detail::chan::channel<T>* ch_;
   T value_;
@@ -256,10 +257,9 @@ class select_op {
         run_case(index_, std::index_sequence_for<Cases...>{});
         return;
       case w::closed:
-        throw error(errc::channel_closed,
-                    arm_ptrs_[out.index]->ch->receivers_gone()
-                        ? "select: send arm: every receiver is gone"
-                        : "select: send arm: the channel is closed");
+        throw error(errc::channel_closed, arm_ptrs_[out.index]->ch->receivers_gone()
+                                              ? "select: send arm: every receiver is gone"
+                                              : "select: send arm: the channel is closed");
       case w::all_closed:
         throw error(errc::channel_closed,
                     "select: every channel is closed (a receive arm whose function takes "
@@ -312,7 +312,8 @@ class select_op {
 /// that ran.
 template <class... Cases>
 detail::chan::select_op<std::decay_t<Cases>...> select(Cases&&... cases) {
-  return detail::chan::select_op<std::decay_t<Cases>...>(std::decay_t<Cases>(std::forward<Cases>(cases))...);
+  return detail::chan::select_op<std::decay_t<Cases>...>(
+      std::decay_t<Cases>(std::forward<Cases>(cases))...);
 }
 
 }  // namespace troupe

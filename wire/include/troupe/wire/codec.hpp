@@ -56,9 +56,9 @@
 #include <vector>
 
 #include "troupe/wire/detail/type_name.hpp"
+#include "troupe/wire/error.hpp"
 #include "troupe/wire/limits.hpp"
 #include "troupe/wire/reader.hpp"
-#include "troupe/wire/error.hpp"
 #include "troupe/wire/writer.hpp"
 
 /// Declares the fields that cross the wire, in wire order, inside the type:
@@ -66,12 +66,12 @@
 /// `troupe_fields()` (const and non-const, returning a std::tie of the
 /// members) and `troupe_field_names()` (for error messages). Usable in local
 /// classes. Writing those two functions by hand works the same way.
-#define TROUPE_FIELDS(...)                                                                    \
-  [[nodiscard]] auto troupe_fields() noexcept { return ::std::tie(__VA_ARGS__); }             \
-  [[nodiscard]] auto troupe_fields() const noexcept { return ::std::tie(__VA_ARGS__); }       \
-  [[nodiscard]] static constexpr ::std::string_view troupe_field_names() noexcept {           \
-    return #__VA_ARGS__;                                                                      \
-  }                                                                                           \
+#define TROUPE_FIELDS(...)                                                              \
+  [[nodiscard]] auto troupe_fields() noexcept { return ::std::tie(__VA_ARGS__); }       \
+  [[nodiscard]] auto troupe_fields() const noexcept { return ::std::tie(__VA_ARGS__); } \
+  [[nodiscard]] static constexpr ::std::string_view troupe_field_names() noexcept {     \
+    return #__VA_ARGS__;                                                                \
+  }                                                                                     \
   static_assert(true, "")
 
 /// Declares the valid values of an enum (`first` to `last`, inclusive): a
@@ -97,7 +97,9 @@ struct codec {
 
 /// True when T has a codec.
 template <class T>
-concept has_codec = !requires { codec<T>::troupe_no_codec; };
+concept has_codec = !requires {
+  codec<T>::troupe_no_codec;
+};
 
 namespace detail {
 
@@ -120,7 +122,9 @@ concept has_fields = std::is_class_v<T> && requires(T& t, const T& ct) {
 };
 
 template <class T>
-concept has_field_names = requires { T::troupe_field_names(); };
+concept has_field_names = requires {
+  T::troupe_field_names();
+};
 
 /// The i-th comma-separated name in `names`, trimmed ("" if absent).
 std::string_view nth_field_name(std::string_view names, std::size_t i) noexcept;
@@ -180,8 +184,7 @@ struct codec<bool> {
 
 /// Integers and character types: sizeof(T) bytes, little-endian.
 template <class T>
-  requires(std::integral<T> && !std::same_as<T, bool>)
-struct codec<T> {
+requires(std::integral<T> && !std::same_as<T, bool>) struct codec<T> {
   static constexpr std::size_t min_size = sizeof(T);
   static void encode(writer& w, T v) { w.fixed(v); }
   static void decode(reader& r, T& v) { v = r.fixed<T>(); }
@@ -190,8 +193,7 @@ struct codec<T> {
 /// float and double: the IEEE 754 bits as a little-endian integer (NaN
 /// payloads and signed zeros survive).
 template <class T>
-  requires(std::same_as<T, float> || std::same_as<T, double>)
-struct codec<T> {
+requires(std::same_as<T, float> || std::same_as<T, double>) struct codec<T> {
   static_assert(std::numeric_limits<T>::is_iec559, "troupe::wire needs IEEE 754 floats");
   using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
   static constexpr std::size_t min_size = sizeof(T);
@@ -210,7 +212,9 @@ concept has_enum_range = requires(E e) {
 // integer (C++17); for the others a value outside the enumerators' bit range
 // is undefined behaviour, so they must declare a range.
 template <class E>
-concept has_fixed_underlying = requires(std::underlying_type_t<E> u) { E{u}; };
+concept has_fixed_underlying = requires(std::underlying_type_t<E> u) {
+  E{u};
+};
 
 template <class E>
 constexpr void require_enum_codec() {
@@ -225,7 +229,7 @@ constexpr void require_enum_codec() {
 /// Enums: the underlying integer. With TROUPE_ENUM_RANGE, values outside the
 /// range are bad_enum (both when decoding and when encoding).
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 struct codec<E> {
   using U = std::underlying_type_t<E>;
   static constexpr std::size_t min_size = sizeof(U);
@@ -248,8 +252,8 @@ struct codec<E> {
     if constexpr (detail::has_enum_range<E>) {
       // Checked on the integer, before it becomes an E.
       if (!in_range(u)) {
-        r.fail(wire_errc::bad_enum,
-               detail::cat(troupe::wire::detail::type_name<E>(), " value ", u, " is outside its range"));
+        r.fail(wire_errc::bad_enum, detail::cat(troupe::wire::detail::type_name<E>(), " value ", u,
+                                                " is outside its range"));
         return;
       }
     }
@@ -279,7 +283,7 @@ constexpr std::size_t fields_min_size(std::tuple<Fs...>*) {
 /// A struct with TROUPE_FIELDS: its fields in order, nothing else (no count,
 /// no tags). One nesting level.
 template <class T>
-  requires detail::has_fields<T>
+requires detail::has_fields<T>
 struct codec<T> {
   using fields_type = decltype(std::declval<T&>().troupe_fields());
   static constexpr std::size_t min_size =

@@ -34,7 +34,8 @@ enum class wire_errc : int {
   duplicate_key,      ///< a key appears twice in an encoded map or set
   trailing_bytes,     ///< bytes are left after the value that should fill the input
   unknown_type,       ///< a message type id (or C++ type) is not in the registry
-  type_conflict,      ///< a name, id or type registered twice differently; any_message::get<T> on another type
+  type_conflict,      ///< a name, id or type registered twice differently; any_message::get<T> on
+                      ///< another type
   frame_too_large,    ///< a frame header (or a frame being encoded) exceeds max_frame
   bad_magic,          ///< a handshake does not start with troupe's magic number
   version_mismatch,   ///< the peer's handshake carries another protocol version
@@ -97,8 +98,7 @@ namespace detail {
 // (Not `"..." + std::to_string(n)`: g++ 12 -O2 warns falsely on that, -Wrestrict.)
 inline void cat_one(std::string& s, std::string_view v) { s.append(v); }
 template <std::integral I>
-  requires(!std::same_as<I, char> && !std::same_as<I, bool>)
-void cat_one(std::string& s, I v) {
+requires(!std::same_as<I, char> && !std::same_as<I, bool>) void cat_one(std::string& s, I v) {
   s.append(std::to_string(v));
 }
 template <class... A>

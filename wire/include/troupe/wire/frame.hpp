@@ -36,9 +36,9 @@
 #include <span>
 #include <vector>
 
+#include "troupe/wire/error.hpp"
 #include "troupe/wire/limits.hpp"
 #include "troupe/wire/message.hpp"
-#include "troupe/wire/error.hpp"
 #include "troupe/wire/writer.hpp"
 
 namespace troupe::wire {

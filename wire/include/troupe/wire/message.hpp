@@ -42,22 +42,22 @@
 #include <utility>
 #include <vector>
 
-#include "troupe/wire/detail/type_name.hpp"
 #include "troupe/wire/codec.hpp"
+#include "troupe/wire/detail/type_name.hpp"
+#include "troupe/wire/error.hpp"
 #include "troupe/wire/limits.hpp"
 #include "troupe/wire/reader.hpp"
-#include "troupe/wire/error.hpp"
 #include "troupe/wire/writer.hpp"
 
 /// Gives `Type` the stable wire name `Name` and registers it in the global
 /// registry at start-up. Use at namespace scope in Type's namespace, with an
 /// unqualified type name; a conflict (see registry::add) throws wire_error
 /// during static initialization, which ends the program with its message.
-#define TROUPE_MESSAGE(Type, Name)                                                           \
-  [[maybe_unused]] constexpr ::std::string_view troupe_message_name(const Type*) noexcept {  \
-    return Name;                                                                             \
-  }                                                                                          \
-  [[maybe_unused]] inline const ::troupe::wire::message_id troupe_wire_registered_##Type = \
+#define TROUPE_MESSAGE(Type, Name)                                                          \
+  [[maybe_unused]] constexpr ::std::string_view troupe_message_name(const Type*) noexcept { \
+    return Name;                                                                            \
+  }                                                                                         \
+  [[maybe_unused]] inline const ::troupe::wire::message_id troupe_wire_registered_##Type =  \
       ::troupe::wire::register_message<Type>(Name)
 
 namespace troupe::wire {
@@ -83,7 +83,8 @@ concept named_message = requires(const T* p) {
 
 /// The compile-time name and id of a TROUPE_MESSAGE type.
 template <named_message T>
-inline constexpr std::string_view message_name_v = troupe_message_name(static_cast<const T*>(nullptr));
+inline constexpr std::string_view message_name_v =
+    troupe_message_name(static_cast<const T*>(nullptr));
 template <named_message T>
 inline constexpr message_id message_id_v = message_id_of(message_name_v<T>);
 
@@ -92,12 +93,12 @@ class any_message;
 /// What the registry knows about one message type. Stable address.
 struct message_info {
   message_id id = 0;
-  std::string name;          ///< the stable wire name
-  std::type_index type;      ///< the C++ type
-  std::string type_name;     ///< demangled C++ type name, for messages
-  std::size_t size = 0;      ///< sizeof(T), charged to the decode budget
+  std::string name;                                ///< the stable wire name
+  std::type_index type;                            ///< the C++ type
+  std::string type_name;                           ///< demangled C++ type name, for messages
+  std::size_t size = 0;                            ///< sizeof(T), charged to the decode budget
   void (*encode)(writer&, const void*) = nullptr;  ///< writes the body (not the id)
-  void* (*decode)(reader&) = nullptr;  ///< new T decoded from the body; nullptr on failure
+  void* (*decode)(reader&) = nullptr;         ///< new T decoded from the body; nullptr on failure
   void (*destroy)(void*) noexcept = nullptr;  ///< deletes a T made by decode
 };
 
@@ -147,10 +148,14 @@ class registry {
         conflict_named(name, message_name_v<T>, troupe::wire::detail::type_name<T>());
       }
     }
-    message_info info{message_id_of(name),        std::string(name),
-                      std::type_index(typeid(T)), troupe::wire::detail::type_name<T>(),
-                      sizeof(T),                  &detail::encode_erased<T>,
-                      &detail::decode_erased<T>,  &detail::destroy_erased<T>};
+    message_info info{message_id_of(name),
+                      std::string(name),
+                      std::type_index(typeid(T)),
+                      troupe::wire::detail::type_name<T>(),
+                      sizeof(T),
+                      &detail::encode_erased<T>,
+                      &detail::decode_erased<T>,
+                      &detail::destroy_erased<T>};
     return add(std::move(info));
   }
 
@@ -196,9 +201,9 @@ class any_message {
   any_message() noexcept = default;
   /// Holds `value`; throws wire_error(unknown_type) when T is not in `reg`.
   template <class T>
-    requires(!std::same_as<std::remove_cvref_t<T>, any_message>)
-  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires clause excludes it
-  explicit any_message(T&& value, const registry& reg = registry::global()) {
+  requires(!std::same_as<std::remove_cvref_t<T>, any_message>)
+      // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires clause excludes it
+      explicit any_message(T&& value, const registry& reg = registry::global()) {
     using U = std::remove_cvref_t<T>;
     const message_info* info = reg.template find<U>();
     if (info == nullptr) detail::throw_unregistered(troupe::wire::detail::type_name<U>());

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "troupe/wire/limits.hpp"
 #include "troupe/wire/error.hpp"
+#include "troupe/wire/limits.hpp"
 
 namespace troupe::wire {
 
@@ -99,8 +99,7 @@ class reader {
 
   /// `out.size()` little-endian values of T, in one step.
   template <class T>
-    requires(std::integral<T> || std::floating_point<T>)
-  void fixed_array(std::span<T> out) {
+  requires(std::integral<T> || std::floating_point<T>) void fixed_array(std::span<T> out) {
     if (out.size() > remaining() / sizeof(T)) {
       fail_truncated(out.size() * sizeof(T));
       return;

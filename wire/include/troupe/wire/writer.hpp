@@ -20,8 +20,8 @@
 #include <span>
 #include <vector>
 
-#include "troupe/wire/limits.hpp"
 #include "troupe/wire/error.hpp"
+#include "troupe/wire/limits.hpp"
 
 namespace troupe::wire {
 
@@ -55,14 +55,14 @@ class writer {
       std::memcpy(p, &v, n);
     } else {
       auto u = static_cast<std::make_unsigned_t<T>>(v);
-      for (std::size_t i = 0; i < n; ++i) p[i] = std::byte(static_cast<unsigned char>(u >> (8 * i)));
+      for (std::size_t i = 0; i < n; ++i)
+        p[i] = std::byte(static_cast<unsigned char>(u >> (8 * i)));
     }
   }
 
   /// Little-endian values of T, in one step.
   template <class T>
-    requires(std::integral<T> || std::floating_point<T>)
-  void fixed_array(std::span<const T> values) {
+  requires(std::integral<T> || std::floating_point<T>) void fixed_array(std::span<const T> values) {
     if constexpr (std::endian::native == std::endian::little) {
       if (values.empty()) return;
       std::byte* p = grow(values.size_bytes());

@@ -76,8 +76,7 @@ auto go_impl(troupe::system& sys, F&& f) {
                   "troupe::system::go(f): f must be a troupe::task<T> or a callable returning "
                   "one (optionally taking a std::stop_token)");
     using task_t = std::remove_cvref_t<task_of_t<fn_t>>;
-    static_assert(is_task_v<task_t>,
-                  "troupe::system::go(f): f() must return a troupe::task<T>");
+    static_assert(is_task_v<task_t>, "troupe::system::go(f): f() must return a troupe::task<T>");
     using T = typename task_t::value_type;
     promise<T> p;
     future<T> result = p.get_future();

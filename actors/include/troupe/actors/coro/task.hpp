@@ -84,7 +84,7 @@ template <class T>
 class task_result {
  public:
   template <class U>
-    requires std::is_convertible_v<U&&, T>
+  requires std::is_convertible_v<U&&, T>
   void return_value(U&& v) {
     check_unawaited();
     value_.template emplace<1>(std::forward<U>(v));
@@ -220,7 +220,8 @@ class [[nodiscard]] task {
 
   /// Runs the task (in the awaiting task's context) and yields its result.
   awaiter operator co_await() && {
-    if (!h_) throw error(errc::invalid_argument, "co_await task: empty task (moved-from or default)");
+    if (!h_)
+      throw error(errc::invalid_argument, "co_await task: empty task (moved-from or default)");
     return awaiter(h_);
   }
 

@@ -106,7 +106,8 @@ inline void abandon_child(root_context& ctx) noexcept {
   auto* st = static_cast<join_state*>(ctx.abandon_arg);
   ctx.self.destroy();  // destroys ctx too
   try {
-    throw error(errc::actor_dead, "when_all/when_any: the actor stopped while the task was suspended");
+    throw error(errc::actor_dead,
+                "when_all/when_any: the actor stopped while the task was suspended");
   } catch (...) {
     st->fail(join_state::none - 1);
   }
@@ -256,7 +257,8 @@ class join_awaiter : public join_awaiter_base {
     return suspend(h, children_.size(), [this](task_context* ctx) {
       return children_.launch([this, ctx](auto&& t, auto* slot, std::size_t index) {
         // t is a child task held by the join: each is moved into its launch once.
-        return this->launch_child(ctx, std::move(t), slot, index);  // NOLINT(bugprone-move-forwarding-reference)
+        return this->launch_child(ctx, std::move(t), slot,
+                                  index);  // NOLINT(bugprone-move-forwarding-reference)
       });
     });
   }

@@ -107,8 +107,7 @@ class inbox {
  public:
   enum class push_result : unsigned char { ok, unblocked, closed };
 
-  explicit inbox(bool start_blocked) noexcept
-      : head_(start_blocked ? blocked_tag() : nullptr) {}
+  explicit inbox(bool start_blocked) noexcept : head_(start_blocked ? blocked_tag() : nullptr) {}
 
   /// @threadsafe
   push_result push(message* m) noexcept {
@@ -119,8 +118,7 @@ class inbox {
       // acq_rel: a push that wakes an idle actor must also acquire what
       // the actor's last run released with try_block(), so the thread the
       // pusher hands the actor to sees that run's writes.
-      if (head_.compare_exchange_weak(h, m, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
+      if (head_.compare_exchange_weak(h, m, std::memory_order_acq_rel, std::memory_order_acquire)) {
         return h == blocked_tag() ? push_result::unblocked : push_result::ok;
       }
     }
@@ -273,7 +271,9 @@ class cell : public job {
   /// @threadsafe
   cell_ext* ensure_ext();
   /// Installs `e` before the cell is activated (spawn only).
-  void set_ext(cell_ext* e) noexcept { ext_.store(reinterpret_cast<std::uintptr_t>(e), std::memory_order_release); }
+  void set_ext(cell_ext* e) noexcept {
+    ext_.store(reinterpret_cast<std::uintptr_t>(e), std::memory_order_release);
+  }
   /// True if this actor traps exit signals (actor thread only).
   [[nodiscard]] bool trapping_exits() const noexcept;
 
@@ -314,8 +314,8 @@ class cell : public job {
   cell(system_core& core, std::uint64_t id, bool needs_start_hook, bool start_awake) noexcept;
   virtual ~cell();
 
-  virtual void start_hook() = 0;            // A::on_start()
-  virtual void stop_hook() = 0;             // A::on_stop()
+  virtual void start_hook() = 0;               // A::on_start()
+  virtual void stop_hook() = 0;                // A::on_stop()
   virtual void destroy_object() noexcept = 0;  // A::~A()
   virtual void free_memory() noexcept = 0;     // delete the box
   /// Supervisors: consumes a graceful stop request (true) to stop their
@@ -353,10 +353,10 @@ class cell : public job {
   bool needs_start_hook_;               // fixed at spawn
   // Read by every send: on the inbox's line, not near the actor object,
   // whose fields the consumer writes (false sharing cost counting 40%).
-  bool bounded_ = false;                // fixed at spawn
-  bool special_sched_ = false;          // fixed at spawn
+  bool bounded_ = false;        // fixed at spawn
+  bool special_sched_ = false;  // fixed at spawn
   inbox inbox_;
-  message* cache_ = nullptr;            // FIFO of taken messages; actor thread only
+  message* cache_ = nullptr;  // FIFO of taken messages; actor thread only
   system_core* core_;
   std::atomic<std::uintptr_t> ext_{0};  // cell_ext* | kSealed (set when the cell terminates)
   std::atomic<const exit_reason*> exit_{nullptr};  // set once, before the inbox closes
@@ -365,11 +365,11 @@ class cell : public job {
  public:
   cell* reg_prev = nullptr;  // registry links, guarded by the registry shard's mutex
   cell* reg_next = nullptr;
-  std::uint32_t shard = 0;   // registry shard, fixed at spawn
-  bool detached = false;     // runs on its own thread, fixed before start
+  std::uint32_t shard = 0;  // registry shard, fixed at spawn
+  bool detached = false;    // runs on its own thread, fixed before start
 
  private:
-  bool alive_ = true;  // the user object exists; actor thread (or token holder)
+  bool alive_ = true;                   // the user object exists; actor thread (or token holder)
   bool started_ = false;                // actor thread only
   std::uint8_t stop_mode_ = stop_none;  // actor thread only
 };

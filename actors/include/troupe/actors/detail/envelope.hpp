@@ -11,7 +11,6 @@
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/handler.hpp"
 
-
 namespace troupe::detail {
 
 template <class A>
@@ -33,7 +32,6 @@ const char* message_type_name() noexcept {
     return "(message)";
   }
 }
-
 
 template <class A, class M>
 class send_node final : public message {
@@ -64,8 +62,8 @@ class ask_node_base : public message {
 
   void reject(const exit_reason& why, const char* actor_type) noexcept final {
     try {
-      promise_.set_error(errc::actor_dead,
-                         std::string("ask ") + actor_type + ": actor stopped (" + why.to_string() + ")");
+      promise_.set_error(errc::actor_dead, std::string("ask ") + actor_type + ": actor stopped (" +
+                                               why.to_string() + ")");
     } catch (...) {  // allocation failure: the promise's destructor breaks it instead
     }
   }

@@ -27,10 +27,10 @@ class unique_function<R(Args...)> {
  public:
   unique_function() = default;
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, unique_function> &&
-             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
-  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires clause excludes it
-  unique_function(F&& f)  // NOLINT(google-explicit-constructor): a callable converts
+  requires(!std::is_same_v<std::remove_cvref_t<F>, unique_function> &&
+           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+      // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires clause excludes it
+      unique_function(F&& f)  // NOLINT(google-explicit-constructor): a callable converts
       : p_(std::make_unique<impl<std::decay_t<F>>>(std::decay_t<F>(std::forward<F>(f)))) {}
 
   explicit operator bool() const noexcept { return p_ != nullptr; }

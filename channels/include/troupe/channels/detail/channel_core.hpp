@@ -189,7 +189,9 @@ class channel_base {
   /// receiver went away. @threadsafe
   bool close(bool no_receivers) noexcept;
 
-  [[nodiscard]] bool closed() const noexcept { return closed_flag_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool closed() const noexcept {
+    return closed_flag_.load(std::memory_order_acquire);
+  }
   [[nodiscard]] bool receivers_gone() const noexcept {
     return receivers_gone_.load(std::memory_order_acquire);
   }
@@ -526,7 +528,7 @@ class channel final : public channel_base {
     }
   }
 
-  std::unique_ptr<slot[]> slots_;      // ring
+  std::unique_ptr<slot[]> slots_;                             // ring
   std::optional<std::deque<T>> list_ TROUPE_GUARDED_BY(mu_);  // list
 };
 

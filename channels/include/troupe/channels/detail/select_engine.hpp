@@ -75,7 +75,10 @@ class recv_arm final : public arm {
   }
   /// From a select case (troupe::recv_case).
   template <class Case>
-    requires requires(Case& c) { c.ch_; Case::accepts_closed; }
+  requires requires(Case& c) {
+    c.ch_;
+    Case::accepts_closed;
+  }
   explicit recv_arm(Case& c) noexcept : recv_arm(c.ch_, Case::accepts_closed) {}
   std::optional<T> value;
 
@@ -102,7 +105,10 @@ class send_arm final : public arm {
   }
   /// From a select case (troupe::send_case).
   template <class Case>
-    requires requires(Case& c) { c.ch_; c.value_; }
+  requires requires(Case& c) {
+    c.ch_;
+    c.value_;
+  }
   explicit send_arm(Case& c) noexcept : send_arm(c.ch_, &c.value_) {}
   T* value;  // moved from when the send happens
 
@@ -133,13 +139,13 @@ struct select_spec {
 /// How a select ended.
 struct select_outcome {
   enum class what : std::uint8_t {
-    fired,       ///< arms[index] completed (a receive with no value: its channel is closed)
-    closed,      ///< arms[index] is a send on a closed channel
-    all_closed,  ///< every receive arm's channel is closed, and there is no default
-    timeout,     ///< the deadline passed
-    otherwise,   ///< nothing was ready and there is a default
-    would_block, ///< select_try only: nothing was ready
-    cancelled,   ///< the task was cancelled
+    fired,        ///< arms[index] completed (a receive with no value: its channel is closed)
+    closed,       ///< arms[index] is a send on a closed channel
+    all_closed,   ///< every receive arm's channel is closed, and there is no default
+    timeout,      ///< the deadline passed
+    otherwise,    ///< nothing was ready and there is a default
+    would_block,  ///< select_try only: nothing was ready
+    cancelled,    ///< the task was cancelled
   };
   what kind = what::would_block;
   std::uint32_t index = 0;

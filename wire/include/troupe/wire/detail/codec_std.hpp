@@ -26,9 +26,8 @@ namespace detail {
 
 /// Element types copied as one block of little-endian values.
 template <class T>
-inline constexpr bool is_bulk =
-    (std::integral<T> && !std::same_as<T, bool>) || std::same_as<T, float> ||
-    std::same_as<T, double>;
+inline constexpr bool is_bulk = (std::integral<T> && !std::same_as<T, bool>) ||
+                                std::same_as<T, float> || std::same_as<T, double>;
 
 /// Elements of a counted container must take at least one byte each, or the
 /// count could not be bounded by the input size.
@@ -327,9 +326,9 @@ struct codec<std::variant<Ts...>> {
 
   static void encode(writer& w, const V& v) {
     if (v.valueless_by_exception()) {
-      throw wire_error(wire_errc::invalid_value,
-                       detail::cat("encode ", troupe::wire::detail::type_name<V>(),
-                                   ": valueless by exception"));
+      throw wire_error(
+          wire_errc::invalid_value,
+          detail::cat("encode ", troupe::wire::detail::type_name<V>(), ": valueless by exception"));
     }
     writer::depth_guard g(w);
     w.varint(v.index());
@@ -342,12 +341,11 @@ struct codec<std::variant<Ts...>> {
     const std::uint64_t index = r.varint();
     if (!r.ok()) return;
     if (index >= sizeof...(Ts)) {
-      r.fail(wire_errc::bad_variant_index, detail::cat("index ", index, " of a variant with ",
-                                                       sizeof...(Ts), " alternatives"));
+      r.fail(wire_errc::bad_variant_index,
+             detail::cat("index ", index, " of a variant with ", sizeof...(Ts), " alternatives"));
       return;
     }
-    decode_alternative(r, v, static_cast<std::size_t>(index),
-                       std::index_sequence_for<Ts...>{});
+    decode_alternative(r, v, static_cast<std::size_t>(index), std::index_sequence_for<Ts...>{});
   }
 
  private:

@@ -118,7 +118,7 @@ void start_handler(cell& c, M&& msg, promise<R>&& p) {
   ctx.core = &c.core();
   ctx.actor = &c;
   ctx.incarnation = c.incarnation();  // on the actor's thread
-  c.add_ref();  // released by the root when it ends
+  c.add_ref();                        // released by the root when it ends
   std::stop_source source;
   ctx.set_token(source.get_token());
   ctx.link.source = source;
@@ -137,11 +137,11 @@ void start_handler(cell& c, M&& msg, promise<R>&& p) {
 // the primary's message, promise, reject and discard (ask_node_base).
 
 template <class A, class M>
-  requires coroutine_handler<A, M>
+requires coroutine_handler<A, M>
 class send_node<A, M> final : public message {
  public:
-  using result_type = typename std::remove_cvref_t<
-      decltype(std::declval<A&>().on(std::declval<M>()))>::value_type;
+  using result_type =
+      typename std::remove_cvref_t<decltype(std::declval<A&>().on(std::declval<M>()))>::value_type;
 
   template <class... X>
   explicit send_node(X&&... x) : msg_(std::forward<X>(x)...) {}
@@ -153,7 +153,7 @@ class send_node<A, M> final : public message {
 };
 
 template <class A, class M, class R>
-  requires coroutine_handler<A, M>
+requires coroutine_handler<A, M>
 class ask_node<A, M, R> final : public ask_node_base<M, R> {
  public:
   static_assert(std::is_same_v<R, typename std::remove_cvref_t<decltype(std::declval<A&>().on(

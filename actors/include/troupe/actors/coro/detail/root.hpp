@@ -52,7 +52,7 @@ class root_context final : public task_context {
 
   root_link link;
   std::coroutine_handle<> self;
-  task_context* parent = nullptr;              // children: the when_all/when_any parent
+  task_context* parent = nullptr;  // children: the when_all/when_any parent
   void (*on_abandon)(root_context&) noexcept = nullptr;
   void* abandon_arg = nullptr;
 

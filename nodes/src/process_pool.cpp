@@ -18,6 +18,7 @@
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_registry.hpp"  // reply_ok, reply_error
 #include "troupe/nodes/process_pool.hpp"
+#include "troupe/wire/error.hpp"
 
 namespace troupe::nodes::detail {
 
@@ -103,12 +104,20 @@ void run_pool_call(std::span<const std::byte> body) {
         "process_pool task " + name + " threw an exception not derived from std::exception");
     return;
   }
-  reply_ok(
-      req,
-      [](wire::writer& w, const void* p) {
-        w.bytes(*static_cast<const std::vector<std::byte>*>(p));
-      },
-      &out);
+  try {
+    reply_ok(
+        req,
+        [](wire::writer& w, const void* p) {
+          w.bytes(*static_cast<const std::vector<std::byte>*>(p));
+        },
+        &out);
+  } catch (const wire::wire_error& e) {
+    // Nothing was queued (the encoder rolled back); the task fails, the
+    // worker lives on.
+    reply_error(req, errc::invalid_argument,
+                "process_pool task " + name + ": result too large: " + std::to_string(out.size()) +
+                    " bytes do not fit in a frame (" + e.what() + ")");
+  }
 }
 
 // ---- the parent's side -----------------------------------------------------------

@@ -12,6 +12,26 @@
 
 using namespace std::chrono_literals;
 
+namespace {
+
+struct failure {
+  troupe::errc code{};
+  std::string what = "no error";
+};
+
+// The error a pool task failed with (waits up to 30 s).
+template <class R>
+failure failure_of(troupe::pool_result<R>& r) {
+  try {
+    (void)r.get(30s);
+  } catch (const troupe::error& e) {
+    return {e.value(), e.what()};
+  }
+  return {};
+}
+
+}  // namespace
+
 TEST_CASE("process_pool apply and apply_async run in worker processes", "[nodes][pool]") {
   troupe::system sys;
   troupe::process_pool pool(sys, 2);
@@ -115,4 +135,21 @@ TEST_CASE("a pool worker killed mid-task fails that task and is replaced", "[nod
   CHECK(pool.apply_async(pt::add, 2, 3).get(10s) == 5);
   CHECK(pool.replacements() == 1);
   CHECK(pool.pids().at(0) != old_pid);
+}
+
+TEST_CASE("a pool result larger than a frame fails that task, the worker lives on",
+          "[nodes][pool]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options o;
+  o.max_frame = std::size_t{64} << 10;
+  troupe::process_pool pool(sys, 1, o);
+  const int pid = pool.pids().at(0);
+  auto big = pool.apply_async(pt::text_of, std::size_t{1} << 20);
+  const failure f = failure_of(big);
+  INFO(f.what);
+  CHECK(f.code == troupe::errc::invalid_argument);
+  CHECK(f.what.find("result too large") != std::string::npos);
+  CHECK(pool.apply_async(pt::text_of, std::size_t{10}).get(30s) == "xxxxxxxxxx");
+  CHECK(pool.pids().at(0) == pid);
+  CHECK(pool.replacements() == 0);
 }

@@ -109,6 +109,9 @@ TROUPE_POOL_FUNCTION(die_after);
 inline int my_pid(int /*unused*/) { return static_cast<int>(::getpid()); }
 TROUPE_POOL_FUNCTION(my_pid);
 
+inline std::string text_of(std::size_t n) { return std::string(n, 'x'); }
+TROUPE_POOL_FUNCTION(text_of);
+
 inline int not_registered(int x) { return x; }
 
 }  // namespace pt

@@ -153,3 +153,21 @@ TEST_CASE("a pool result larger than a frame fails that task, the worker lives o
   CHECK(pool.pids().at(0) == pid);
   CHECK(pool.replacements() == 0);
 }
+
+TEST_CASE("pool arguments larger than a frame fail the call and count nothing", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options o;
+  o.max_frame = std::size_t{64} << 10;
+  troupe::process_pool pool(sys, 2, o);
+  const std::vector<int> pids = pool.pids();
+  for (int i = 0; i < 3; ++i) {
+    auto r = pool.apply_async(pt::length_of, std::string(std::size_t{1} << 20, 'y'));
+    const failure f = failure_of(r);
+    INFO(f.what);
+    CHECK(f.code == troupe::errc::invalid_argument);
+    CHECK(f.what.find("arguments not sent") != std::string::npos);
+  }
+  // Nothing stays counted: with both workers idle the first one is chosen.
+  CHECK(pool.apply_async(pt::my_pid, 0).get(30s) == pids.at(0));
+  CHECK(pool.apply_async(pt::length_of, std::string("abc")).get(30s) == 3);
+}

@@ -112,6 +112,9 @@ TROUPE_POOL_FUNCTION(my_pid);
 inline std::string text_of(std::size_t n) { return std::string(n, 'x'); }
 TROUPE_POOL_FUNCTION(text_of);
 
+inline std::size_t length_of(std::string s) { return s.size(); }
+TROUPE_POOL_FUNCTION(length_of);
+
 inline int not_registered(int x) { return x; }
 
 }  // namespace pt

@@ -1,12 +1,16 @@
 // process_pool: the parent's dispatch and worker replacement, the function
 // registry, and the worker's side of a call.
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -122,51 +126,154 @@ void run_pool_call(std::span<const std::byte> body) {
 
 // ---- the parent's side -----------------------------------------------------------
 
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// A task sent to a worker and not yet completed.
+struct task {
+  std::string_view name;        // the registry's, stable
+  reply_fn done;                // empty once completed (by its reply or the watchdog)
+  clock::time_point started{};  // when it became the worker's running task
+};
+
+}  // namespace
+
 struct pool_impl : std::enable_shared_from_this<pool_impl> {
-  struct slot {
+  /// One worker process and its tasks in flight, in the order sent (the
+  /// child runs them in that order, one at a time: the first one runs).
+  struct worker {
     std::shared_ptr<process_peer> peer;
-    std::shared_ptr<std::atomic<std::size_t>> load = std::make_shared<std::atomic<std::size_t>>(0);
+    std::deque<std::shared_ptr<task>> tasks;  // guarded by pool_impl::mu
+    bool killed = false;                      // by the watchdog; takes no more tasks
   };
 
-  pool_impl(troupe::system& s, const isolated_options& o) : sys(s), opts(o) {}
+  pool_impl(troupe::system& s, const troupe::pool_options& o) : sys(s), opts(o) {}
 
   troupe::system& sys;
-  isolated_options opts;
+  troupe::pool_options opts;
   mutable std::mutex mu;
   std::condition_variable changed;  // a worker was replaced (or could not be)
-  std::vector<slot> slots;
+  std::vector<std::shared_ptr<worker>> slots;
   bool closing = false;
   std::atomic<std::uint64_t> replaced{0};
+
+  std::condition_variable watch_cv;  // a task started, or closing
+  std::thread watchdog;
 
   // Caller holds mu (or is the constructor).
   void start_worker(std::size_t i) {
     std::weak_ptr<pool_impl> weak = weak_from_this();
-    auto gen = slots[i].load;
-    slots[i].peer = launch(sys, pool_worker_name, "process_pool worker", opts,
-                           [weak, i, gen](const exit_reason& why) {
-                             if (auto self = weak.lock()) self->lost(i, gen, why);
-                           });
+    auto w = std::make_shared<worker>();
+    std::weak_ptr<worker> ww = w;
+    w->peer = launch(sys, pool_worker_name, "process_pool worker", opts.process,
+                     [weak, i, ww](const exit_reason& why) {
+                       if (auto self = weak.lock()) self->lost(i, ww.lock(), why);
+                     });
+    slots[i] = std::move(w);
   }
 
   // I/O thread: a worker is gone; replace it unless closing.
-  void lost(std::size_t i, const std::shared_ptr<std::atomic<std::size_t>>& gen,
-            const exit_reason& why) {
+  void lost(std::size_t i, const std::shared_ptr<worker>& w, const exit_reason& why) {
     struct notify {
       std::condition_variable& cv;
       ~notify() { cv.notify_all(); }
     } n{changed};
     std::lock_guard lk(mu);
-    if (closing || i >= slots.size() || slots[i].load != gen) return;
+    if (closing || !w || i >= slots.size() || slots[i] != w) return;
     log_warn("troupe.nodes: process_pool worker {} lost ({}); starting a new one",
-             peer_pid(*slots[i].peer), why.to_string());
-    slots[i].load = std::make_shared<std::atomic<std::size_t>>(0);
+             peer_pid(*w->peer), why.to_string());
     try {
       start_worker(i);
       replaced.fetch_add(1, std::memory_order_relaxed);
     } catch (const std::exception& e) {
       log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
-      slots[i].peer.reset();
+      slots[i].reset();
     }
+  }
+
+  // Caller holds mu: `t` joins w's tasks (in the order the frames are queued).
+  void push(worker& w, const std::shared_ptr<task>& t) {
+    const bool first = w.tasks.empty();
+    w.tasks.push_back(t);
+    if (first) {
+      t->started = clock::now();
+      watch_cv.notify_all();
+    }
+  }
+
+  // Any thread: `t` is done; returns its callback (empty if the watchdog
+  // completed it first). The next task of the worker starts now.
+  reply_fn complete(worker& w, const std::shared_ptr<task>& t) {
+    std::lock_guard lk(mu);
+    auto it = std::find(w.tasks.begin(), w.tasks.end(), t);
+    if (it != w.tasks.end()) {
+      const bool was_first = it == w.tasks.begin();
+      w.tasks.erase(it);
+      if (was_first && !w.tasks.empty()) w.tasks.front()->started = clock::now();
+    }
+    return std::move(t->done);
+  }
+
+  // The watchdog thread: kills a worker whose running task is over its time
+  // limit, fails that task with errc::timeout and the tasks queued behind it
+  // with errc::peer_lost.
+  void watch() {
+    std::unique_lock lk(mu);
+    while (!closing) {
+      const auto now = clock::now();
+      auto next = clock::time_point::max();
+      for (const auto& w : slots) {
+        if (!w || w->killed || w->tasks.empty()) continue;
+        const auto deadline = w->tasks.front()->started + opts.task_timeout;
+        if (deadline <= now) {
+          kill_over_limit(lk, w, now - w->tasks.front()->started);
+          next = now;  // the lock was released: look again
+          break;
+        }
+        next = std::min(next, deadline);
+      }
+      if (next == clock::time_point::max()) {
+        watch_cv.wait(lk);
+      } else if (next > now) {
+        watch_cv.wait_until(lk, next);
+      }
+    }
+  }
+
+  // Caller holds mu (via lk, released and taken again).
+  void kill_over_limit(std::unique_lock<std::mutex>& lk, const std::shared_ptr<worker>& w,
+                       clock::duration ran) {
+    w->killed = true;
+    std::deque<std::shared_ptr<task>> tasks;
+    tasks.swap(w->tasks);
+    const int pid = peer_pid(*w->peer);
+    const auto limit_ms = opts.task_timeout.count();
+    const auto over_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ran - opts.task_timeout).count();
+    const std::string name(tasks.front()->name);
+    lk.unlock();
+    log_warn(
+        "troupe.nodes: process_pool task {} exceeded its time limit of {} ms; killing "
+        "worker {}",
+        name, limit_ms, pid);
+    peer_kill(*w->peer);
+    bool first = true;
+    for (auto& t : tasks) {
+      reply_fn done = std::move(t->done);
+      if (!done) continue;
+      const std::string why =
+          first ? "process_pool task " + name + " exceeded its time limit of " +
+                      std::to_string(limit_ms) + " ms by " + std::to_string(over_ms) +
+                      " ms; its worker (pid " + std::to_string(pid) + ") was killed"
+                : "process_pool task " + std::string(t->name) + " did not run: its worker (pid " +
+                      std::to_string(pid) + ") was killed because task " + name +
+                      " exceeded its time limit";
+      done(reply_view{false, {}, first ? errc::timeout : errc::peer_lost, why});
+      first = false;
+    }
+    lk.lock();
+    changed.notify_all();
   }
 };
 
@@ -174,13 +281,42 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
 
 namespace troupe {
 
+namespace {
+
+// The context of a call's encoder: writes the arguments, then records the
+// task as sent to its worker (under the link's lock, so in wire order).
+struct call_args {
+  nodes::detail::encode_fn enc;
+  const void* args;
+  nodes::detail::pool_impl* impl;
+  nodes::detail::pool_impl::worker* w;
+  const std::shared_ptr<nodes::detail::task>* t;
+};
+
+void encode_call(wire::writer& w, const void* p) {
+  const auto& c = *static_cast<const call_args*>(p);
+  c.enc(w, c.args);
+  std::lock_guard lk(c.impl->mu);
+  c.impl->push(*c.w, *c.t);
+}
+
+}  // namespace
+
 process_pool::process_pool(troupe::system& sys, std::size_t workers,
                            const nodes::isolated_options& opts)
+    : process_pool(sys, workers, pool_options{opts}) {}
+
+process_pool::process_pool(troupe::system& sys, std::size_t workers, const pool_options& opts)
     : impl_(std::make_shared<nodes::detail::pool_impl>(sys, opts)) {
   if (workers == 0) throw error(errc::invalid_argument, "process_pool: zero workers");
-  std::lock_guard lk(impl_->mu);
-  impl_->slots.resize(workers);
-  for (std::size_t i = 0; i < workers; ++i) impl_->start_worker(i);
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->slots.resize(workers);
+    for (std::size_t i = 0; i < workers; ++i) impl_->start_worker(i);
+  }
+  if (opts.task_timeout.count() > 0) {
+    impl_->watchdog = std::thread([impl = impl_.get()] { impl->watch(); });
+  }
 }
 
 process_pool::~process_pool() {
@@ -188,61 +324,56 @@ process_pool::~process_pool() {
   {
     std::lock_guard lk(impl_->mu);
     impl_->closing = true;
-    for (auto& s : impl_->slots) {
-      if (s.peer) peers.push_back(s.peer);
+    for (auto& w : impl_->slots) {
+      if (w) peers.push_back(w->peer);
     }
   }
+  impl_->watch_cv.notify_all();
+  if (impl_->watchdog.joinable()) impl_->watchdog.join();
   for (auto& p : peers) nodes::detail::peer_stop(*p);
   for (auto& p : peers) nodes::detail::peer_release(*p, std::chrono::milliseconds(1000));
 }
 
 void process_pool::submit(const void* fn, std::size_t count, nodes::detail::encode_fn enc,
                           const void* args, nodes::detail::reply_fn done) {
+  using nodes::detail::pool_impl;
   const std::string_view name = nodes::detail::pool_function_name(fn);
-  std::shared_ptr<nodes::detail::process_peer> peer;
-  std::shared_ptr<std::atomic<std::size_t>> load;
+  std::shared_ptr<pool_impl::worker> w;
   {
     std::unique_lock lk(impl_->mu);
-    std::size_t best = 0;
-    bool found = false;
     // A worker that just died is being replaced (on the I/O thread): wait
     // for its successor rather than fail, up to the startup timeout.
-    const auto deadline = std::chrono::steady_clock::now() + impl_->opts.startup_timeout;
+    const auto deadline = std::chrono::steady_clock::now() + impl_->opts.process.startup_timeout;
     for (;;) {
       bool replacing = false;
-      for (std::size_t i = 0; i < impl_->slots.size(); ++i) {
-        auto& s = impl_->slots[i];
-        if (!s.peer) continue;
-        if (nodes::detail::peer_terminated(*s.peer)) {
+      for (const auto& s : impl_->slots) {
+        if (!s) continue;
+        if (s->killed || nodes::detail::peer_terminated(*s->peer)) {
           replacing = true;
           continue;
         }
-        if (!found || s.load->load() < impl_->slots[best].load->load()) {
-          best = i;
-          found = true;
-        }
+        if (!w || s->tasks.size() < w->tasks.size()) w = s;
       }
-      if (found || !replacing || nodes::detail::io_runtime::get().on_io_thread() ||
+      if (w || !replacing || nodes::detail::io_runtime::get().on_io_thread() ||
           impl_->changed.wait_until(lk, deadline) == std::cv_status::timeout) {
         break;
       }
     }
-    if (!found) {
+    if (!w) {
       lk.unlock();
       nodes::detail::reply_view r{false, {}, errc::peer_lost, "process_pool: no live worker"};
       done(r);
       return;
     }
-    peer = impl_->slots[best].peer;
-    load = impl_->slots[best].load;
-    load->fetch_add(1);
   }
-  nodes::detail::peer_call(
-      *peer, name, count, enc, args,
-      [load, done = std::move(done)](const nodes::detail::reply_view& r) mutable {
-        load->fetch_sub(1);
-        done(r);
-      });
+  auto t = std::make_shared<nodes::detail::task>();
+  t->name = name;
+  t->done = std::move(done);
+  const call_args c{enc, args, impl_.get(), w.get(), &t};
+  nodes::detail::peer_call(*w->peer, name, count, &encode_call, &c,
+                           [impl = impl_, w, t](const nodes::detail::reply_view& r) {
+                             if (auto d = impl->complete(*w, t)) d(r);
+                           });
 }
 
 std::size_t process_pool::size() const noexcept { return impl_->slots.size(); }
@@ -254,7 +385,7 @@ std::uint64_t process_pool::replacements() const noexcept {
 std::vector<int> process_pool::pids() const {
   std::lock_guard lk(impl_->mu);
   std::vector<int> out;
-  for (const auto& s : impl_->slots) out.push_back(s.peer ? nodes::detail::peer_pid(*s.peer) : 0);
+  for (const auto& w : impl_->slots) out.push_back(w ? nodes::detail::peer_pid(*w->peer) : 0);
   return out;
 }
 

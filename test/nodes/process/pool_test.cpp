@@ -171,3 +171,36 @@ TEST_CASE("pool arguments larger than a frame fail the call and count nothing", 
   CHECK(pool.apply_async(pt::my_pid, 0).get(30s) == pids.at(0));
   CHECK(pool.apply_async(pt::length_of, std::string("abc")).get(30s) == 3);
 }
+
+TEST_CASE("a pool task over its time limit fails and its worker is replaced", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::pool_options o;
+  o.task_timeout = 2s;  // generous: the task below never returns
+  troupe::process_pool pool(sys, 2, o);
+  const std::vector<int> pids = pool.pids();
+  auto endless = pool.apply_async(pt::spin_forever, 0);
+  auto other = pool.apply_async(pt::add, 1, 2);  // on the other worker
+  CHECK(other.get(30s) == 3);
+  const failure f = failure_of(endless);
+  INFO(f.what);
+  CHECK(f.code == troupe::errc::timeout);
+  CHECK(f.what.find("spin_forever exceeded its time limit of 2000 ms by") != std::string::npos);
+  // Later tasks run; the killed worker is replaced.
+  CHECK(pool.apply_async(pt::add, 2, 3).get(30s) == 5);
+  for (int i = 0; i < 300 && pool.replacements() == 0; ++i) std::this_thread::sleep_for(100ms);
+  CHECK(pool.replacements() == 1);
+  CHECK(pool.pids().at(0) != pids.at(0));
+  CHECK(pool.pids().at(1) == pids.at(1));
+}
+
+TEST_CASE("a pool task time limit bounds each task, not the worker's queue", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::pool_options o;
+  o.task_timeout = 5s;
+  troupe::process_pool pool(sys, 1, o);
+  // 4 x 1.5 s queued on one worker at once: each within its limit.
+  std::vector<troupe::pool_result<int>> rs;
+  for (int i = 0; i < 4; ++i) rs.push_back(pool.apply_async(pt::sleep_ms, 1500));
+  for (auto& r : rs) CHECK(r.get(60s) == 1500);
+  CHECK(pool.replacements() == 0);
+}

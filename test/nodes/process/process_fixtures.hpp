@@ -115,6 +115,18 @@ TROUPE_POOL_FUNCTION(text_of);
 inline std::size_t length_of(std::string s) { return s.size(); }
 TROUPE_POOL_FUNCTION(length_of);
 
+inline int spin_forever(int /*unused*/) {
+  volatile std::uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+TROUPE_POOL_FUNCTION(spin_forever);
+
+inline int sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+TROUPE_POOL_FUNCTION(sleep_ms);
+
 inline int not_registered(int x) { return x; }
 
 }  // namespace pt

@@ -24,6 +24,8 @@
 ///   fails each of its tasks with errc::peer_lost ("... peer lost: child
 ///   1234 killed by signal 9 (SIGKILL)") and is replaced by a new process.
 ///   Nothing waits forever.
+/// - A task over pool_options::task_timeout fails with errc::timeout; its
+///   worker is killed and replaced.
 /// The destructor stops the workers (they finish queued tasks, killed after
 /// 1 s) and waits until they are reaped. Destroy the pool before its system.
 
@@ -199,10 +201,27 @@ class imap_stream {
   std::size_t pos_ = 0;
 };
 
+/// Settings of a process_pool.
+struct pool_options {
+  /// Each worker's process (heartbeats, limits, frame size).
+  nodes::isolated_options process{};
+  /// The longest a task may run (0: no limit). A task runs from the moment
+  /// its worker could start it (sent to an idle worker, or the reply of the
+  /// task before it arrived) until its reply arrives. A task over the limit,
+  /// an endless loop included, fails with errc::timeout ("... exceeded its
+  /// time limit of 2000 ms by 3 ms ..."); its worker is killed and replaced;
+  /// tasks queued behind it on that worker fail with errc::peer_lost (they
+  /// never ran, and are not run again). Checked by a watchdog thread of the
+  /// pool, not the I/O thread, from the task's progress (its reply), not
+  /// from heartbeats.
+  std::chrono::milliseconds task_timeout{0};
+};
+
 class process_pool {
  public:
   /// Starts `workers` worker processes. Throws troupe::error if one cannot start.
   process_pool(troupe::system& sys, std::size_t workers, const nodes::isolated_options& opts = {});
+  process_pool(troupe::system& sys, std::size_t workers, const pool_options& opts);
   ~process_pool();
   process_pool(const process_pool&) = delete;
   process_pool& operator=(const process_pool&) = delete;

@@ -144,8 +144,11 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
   /// child runs them in that order, one at a time: the first one runs).
   struct worker {
     std::shared_ptr<process_peer> peer;
+    std::size_t slot = 0;
     std::deque<std::shared_ptr<task>> tasks;  // guarded by pool_impl::mu
+    std::size_t sent = 0;                     // tasks given to it (mu)
     bool killed = false;                      // by the watchdog; takes no more tasks
+    bool retiring = false;  // had its max_tasks_per_child; stopping once they are done
   };
 
   pool_impl(troupe::system& s, const troupe::pool_options& o) : sys(s), opts(o) {}
@@ -155,8 +158,10 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
   mutable std::mutex mu;
   std::condition_variable changed;  // a worker was replaced (or could not be)
   std::vector<std::shared_ptr<worker>> slots;
+  std::vector<std::shared_ptr<worker>> retired;  // replaced, still running their last tasks
   bool closing = false;
   std::atomic<std::uint64_t> replaced{0};
+  std::atomic<std::uint64_t> recycled{0};
 
   std::condition_variable watch_cv;  // a task started, or closing
   std::thread watchdog;
@@ -165,6 +170,7 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
   void start_worker(std::size_t i) {
     std::weak_ptr<pool_impl> weak = weak_from_this();
     auto w = std::make_shared<worker>();
+    w->slot = i;
     std::weak_ptr<worker> ww = w;
     w->peer = launch(sys, pool_worker_name, "process_pool worker", opts.process,
                      [weak, i, ww](const exit_reason& why) {
@@ -180,7 +186,15 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
       ~notify() { cv.notify_all(); }
     } n{changed};
     std::lock_guard lk(mu);
+    if (auto it = std::find(retired.begin(), retired.end(), w); it != retired.end()) {
+      retired.erase(it);  // a recycled worker ended
+      return;
+    }
     if (closing || !w || i >= slots.size() || slots[i] != w) return;
+    if (w->retiring) {
+      recycle_locked(w);  // it ended before its successor was started
+      return;
+    }
     log_warn("troupe.nodes: process_pool worker {} lost ({}); starting a new one",
              peer_pid(*w->peer), why.to_string());
     try {
@@ -189,6 +203,30 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     } catch (const std::exception& e) {
       log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
       slots[i].reset();
+    }
+  }
+
+  // I/O thread: `w` had its last task; a new worker takes its slot while it
+  // runs what it has (then it exits: it was sent a stop).
+  void recycle(const std::shared_ptr<worker>& w) {
+    struct notify {
+      std::condition_variable& cv;
+      ~notify() { cv.notify_all(); }
+    } n{changed};
+    std::lock_guard lk(mu);
+    if (closing || slots[w->slot] != w) return;
+    if (!peer_terminated(*w->peer)) retired.push_back(w);
+    recycle_locked(w);
+  }
+
+  // Caller holds mu.
+  void recycle_locked(const std::shared_ptr<worker>& w) {
+    try {
+      start_worker(w->slot);
+      recycled.fetch_add(1, std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+      log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
+      slots[w->slot].reset();
     }
   }
 
@@ -223,7 +261,7 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     while (!closing) {
       const auto now = clock::now();
       auto next = clock::time_point::max();
-      for (const auto& w : slots) {
+      for (const auto& w : all_workers()) {
         if (!w || w->killed || w->tasks.empty()) continue;
         const auto deadline = w->tasks.front()->started + opts.task_timeout;
         if (deadline <= now) {
@@ -239,6 +277,13 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
         watch_cv.wait_until(lk, next);
       }
     }
+  }
+
+  // Caller holds mu: the workers, current and retired.
+  [[nodiscard]] std::vector<std::shared_ptr<worker>> all_workers() const {
+    std::vector<std::shared_ptr<worker>> all = slots;
+    all.insert(all.end(), retired.begin(), retired.end());
+    return all;
   }
 
   // Caller holds mu (via lk, released and taken again).
@@ -324,7 +369,7 @@ process_pool::~process_pool() {
   {
     std::lock_guard lk(impl_->mu);
     impl_->closing = true;
-    for (auto& w : impl_->slots) {
+    for (auto& w : impl_->all_workers()) {
       if (w) peers.push_back(w->peer);
     }
   }
@@ -339,6 +384,7 @@ void process_pool::submit(const void* fn, std::size_t count, nodes::detail::enco
   using nodes::detail::pool_impl;
   const std::string_view name = nodes::detail::pool_function_name(fn);
   std::shared_ptr<pool_impl::worker> w;
+  bool retire = false;
   {
     std::unique_lock lk(impl_->mu);
     // A worker that just died is being replaced (on the I/O thread): wait
@@ -348,7 +394,7 @@ void process_pool::submit(const void* fn, std::size_t count, nodes::detail::enco
       bool replacing = false;
       for (const auto& s : impl_->slots) {
         if (!s) continue;
-        if (s->killed || nodes::detail::peer_terminated(*s->peer)) {
+        if (s->killed || s->retiring || nodes::detail::peer_terminated(*s->peer)) {
           replacing = true;
           continue;
         }
@@ -365,6 +411,9 @@ void process_pool::submit(const void* fn, std::size_t count, nodes::detail::enco
       done(r);
       return;
     }
+    const std::size_t most = impl_->opts.max_tasks_per_child;
+    retire = most != 0 && ++w->sent == most;
+    w->retiring = retire;
   }
   auto t = std::make_shared<nodes::detail::task>();
   t->name = name;
@@ -374,12 +423,26 @@ void process_pool::submit(const void* fn, std::size_t count, nodes::detail::enco
                            [impl = impl_, w, t](const nodes::detail::reply_view& r) {
                              if (auto d = impl->complete(*w, t)) d(r);
                            });
+  if (retire) {
+    // Its last task: it runs what it has, then exits; a successor is started
+    // on the I/O thread (launching here could wait for it while it waits
+    // for mu).
+    std::weak_ptr<pool_impl> weak = impl_;
+    asio::post(nodes::detail::io_runtime::get().context(), [weak, w] {
+      if (auto impl = weak.lock()) impl->recycle(w);
+    });
+    nodes::detail::peer_stop(*w->peer);
+  }
 }
 
 std::size_t process_pool::size() const noexcept { return impl_->slots.size(); }
 
 std::uint64_t process_pool::replacements() const noexcept {
   return impl_->replaced.load(std::memory_order_relaxed);
+}
+
+std::uint64_t process_pool::recycled() const noexcept {
+  return impl_->recycled.load(std::memory_order_relaxed);
 }
 
 std::vector<int> process_pool::pids() const {

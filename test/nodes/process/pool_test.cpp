@@ -204,3 +204,22 @@ TEST_CASE("a pool task time limit bounds each task, not the worker's queue", "[n
   for (auto& r : rs) CHECK(r.get(60s) == 1500);
   CHECK(pool.replacements() == 0);
 }
+
+TEST_CASE("a pool worker is replaced after max_tasks_per_child tasks", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::pool_options o;
+  o.max_tasks_per_child = 3;
+  troupe::process_pool pool(sys, 1, o);
+  std::vector<int> seen;
+  for (int i = 0; i < 9; ++i) seen.push_back(pool.apply_async(pt::my_pid, 0).get(30s));
+  for (std::size_t i = 0; i < 9; ++i) CHECK(seen[i] == seen[i / 3 * 3]);
+  CHECK(seen[0] != seen[3]);
+  CHECK(seen[3] != seen[6]);
+  CHECK(seen[0] != seen[6]);
+  // A burst is transparent to its callers too.
+  std::vector<troupe::pool_result<int>> rs;
+  for (int i = 0; i < 20; ++i) rs.push_back(pool.apply_async(pt::add, i, 1));
+  for (std::size_t i = 0; i < 20; ++i) CHECK(rs[i].get(30s) == static_cast<int>(i) + 1);
+  CHECK(pool.recycled() >= 9);
+  CHECK(pool.replacements() == 0);
+}

@@ -215,6 +215,11 @@ struct pool_options {
   /// pool, not the I/O thread, from the task's progress (its reply), not
   /// from heartbeats.
   std::chrono::milliseconds task_timeout{0};
+  /// Tasks a worker runs before it is replaced by a new process (Python's
+  /// maxtasksperchild; 0: no limit). Transparent to callers: the worker
+  /// takes no task after its last one, runs what it has and exits; a new
+  /// process takes its place (recycled() counts them).
+  std::size_t max_tasks_per_child = 0;
 };
 
 class process_pool {
@@ -276,6 +281,8 @@ class process_pool {
   [[nodiscard]] std::size_t size() const noexcept;
   /// Workers replaced after they died, since start.
   [[nodiscard]] std::uint64_t replacements() const noexcept;
+  /// Workers replaced after max_tasks_per_child tasks, since start.
+  [[nodiscard]] std::uint64_t recycled() const noexcept;
   /// Process ids of the current workers (0 for a slot without one).
   [[nodiscard]] std::vector<int> pids() const;
 

@@ -1,10 +1,15 @@
 // process_pool: the parent's dispatch and worker replacement, the function
 // registry, and the worker's side of a call.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -135,7 +140,36 @@ struct task {
   std::string_view name;        // the registry's, stable
   reply_fn done;                // empty once completed (by its reply or the watchdog)
   clock::time_point started{};  // when it became the worker's running task
+  std::chrono::milliseconds cpu_at_start{-1};  // its worker's CPU time then (with a CPU limit)
 };
+
+/// The CPU time (user + system, all threads) process `pid` has used; -1 if
+/// it cannot be read (the process is gone).
+std::chrono::milliseconds process_cpu(int pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::chrono::milliseconds(-1);
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::chrono::milliseconds(-1);
+  buf[n] = '\0';
+  // Fields after "(comm)": state is the 3rd field, utime the 14th, stime the 15th.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return std::chrono::milliseconds(-1);
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2) {
+    return std::chrono::milliseconds(-1);
+  }
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>((utime + stime) * 1000 / static_cast<unsigned long long>(hz)));
+}
+
+/// How often the watchdog reads the CPU time of busy workers.
+constexpr auto cpu_poll = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -151,10 +185,20 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     bool retiring = false;  // had its max_tasks_per_child; stopping once they are done
   };
 
-  pool_impl(troupe::system& s, const troupe::pool_options& o) : sys(s), opts(o) {}
+  pool_impl(troupe::system& s, const troupe::pool_options& o)
+      : sys(s),
+        opts(o),
+        cpu_limit(std::chrono::seconds(o.process.limit_cpu_seconds)),
+        spawn_opts(o.process) {
+    // The CPU limit holds per task (the watchdog), not per process: a worker
+    // that ran many short tasks must not be killed in an innocent one.
+    spawn_opts.limit_cpu_seconds = 0;
+  }
 
   troupe::system& sys;
   troupe::pool_options opts;
+  std::chrono::milliseconds cpu_limit;  // per task; 0: none
+  isolated_options spawn_opts;          // each worker's process (no RLIMIT_CPU)
   mutable std::mutex mu;
   std::condition_variable changed;  // a worker was replaced (or could not be)
   std::vector<std::shared_ptr<worker>> slots;
@@ -172,7 +216,7 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     auto w = std::make_shared<worker>();
     w->slot = i;
     std::weak_ptr<worker> ww = w;
-    w->peer = launch(sys, pool_worker_name, "process_pool worker", opts.process,
+    w->peer = launch(sys, pool_worker_name, "process_pool worker", spawn_opts,
                      [weak, i, ww](const exit_reason& why) {
                        if (auto self = weak.lock()) self->lost(i, ww.lock(), why);
                      });
@@ -235,9 +279,15 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     const bool first = w.tasks.empty();
     w.tasks.push_back(t);
     if (first) {
-      t->started = clock::now();
+      start(*t, w);
       watch_cv.notify_all();
     }
+  }
+
+  // Caller holds mu: `t` is now the task `w` runs.
+  void start(task& t, const worker& w) const {
+    t.started = clock::now();
+    if (cpu_limit.count() > 0) t.cpu_at_start = process_cpu(peer_pid(*w.peer));
   }
 
   // Any thread: `t` is done; returns its callback (empty if the watchdog
@@ -248,7 +298,7 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     if (it != w.tasks.end()) {
       const bool was_first = it == w.tasks.begin();
       w.tasks.erase(it);
-      if (was_first && !w.tasks.empty()) w.tasks.front()->started = clock::now();
+      if (was_first && !w.tasks.empty()) start(*w.tasks.front(), w);
     }
     return std::move(t->done);
   }
@@ -263,13 +313,32 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
       auto next = clock::time_point::max();
       for (const auto& w : all_workers()) {
         if (!w || w->killed || w->tasks.empty()) continue;
-        const auto deadline = w->tasks.front()->started + opts.task_timeout;
-        if (deadline <= now) {
-          kill_over_limit(lk, w, now - w->tasks.front()->started);
+        const task& t = *w->tasks.front();
+        std::string over;
+        if (opts.task_timeout.count() > 0) {
+          const auto deadline = t.started + opts.task_timeout;
+          if (deadline <= now) {
+            over =
+                "time limit of " + std::to_string(opts.task_timeout.count()) + " ms by " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - deadline).count()) +
+                " ms";
+          }
+          next = std::min(next, deadline);
+        }
+        if (over.empty() && cpu_limit.count() > 0 && t.cpu_at_start.count() >= 0) {
+          const auto cpu = process_cpu(peer_pid(*w->peer));
+          if (cpu.count() >= 0 && cpu - t.cpu_at_start > cpu_limit) {
+            over = "CPU time limit of " + std::to_string(cpu_limit.count()) + " ms by " +
+                   std::to_string((cpu - t.cpu_at_start - cpu_limit).count()) + " ms";
+          }
+          next = std::min(next, now + cpu_poll);
+        }
+        if (!over.empty()) {
+          kill_over_limit(lk, w, over);
           next = now;  // the lock was released: look again
           break;
         }
-        next = std::min(next, deadline);
       }
       if (next == clock::time_point::max()) {
         watch_cv.wait(lk);
@@ -286,34 +355,29 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     return all;
   }
 
-  // Caller holds mu (via lk, released and taken again).
+  // Caller holds mu (via lk, released and taken again). `over`: "time
+  // limit of 2000 ms by 3 ms".
   void kill_over_limit(std::unique_lock<std::mutex>& lk, const std::shared_ptr<worker>& w,
-                       clock::duration ran) {
+                       const std::string& over) {
     w->killed = true;
     std::deque<std::shared_ptr<task>> tasks;
     tasks.swap(w->tasks);
     const int pid = peer_pid(*w->peer);
-    const auto limit_ms = opts.task_timeout.count();
-    const auto over_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(ran - opts.task_timeout).count();
     const std::string name(tasks.front()->name);
     lk.unlock();
-    log_warn(
-        "troupe.nodes: process_pool task {} exceeded its time limit of {} ms; killing "
-        "worker {}",
-        name, limit_ms, pid);
+    log_warn("troupe.nodes: process_pool task {} exceeded its {}; killing worker {}", name, over,
+             pid);
     peer_kill(*w->peer);
     bool first = true;
     for (auto& t : tasks) {
       reply_fn done = std::move(t->done);
       if (!done) continue;
-      const std::string why =
-          first ? "process_pool task " + name + " exceeded its time limit of " +
-                      std::to_string(limit_ms) + " ms by " + std::to_string(over_ms) +
-                      " ms; its worker (pid " + std::to_string(pid) + ") was killed"
-                : "process_pool task " + std::string(t->name) + " did not run: its worker (pid " +
-                      std::to_string(pid) + ") was killed because task " + name +
-                      " exceeded its time limit";
+      const std::string why = first
+                                  ? "process_pool task " + name + " exceeded its " + over +
+                                        "; its worker (pid " + std::to_string(pid) + ") was killed"
+                                  : "process_pool task " + std::string(t->name) +
+                                        " did not run: its worker (pid " + std::to_string(pid) +
+                                        ") was killed because task " + name + " exceeded its limit";
       done(reply_view{false, {}, first ? errc::timeout : errc::peer_lost, why});
       first = false;
     }
@@ -359,7 +423,7 @@ process_pool::process_pool(troupe::system& sys, std::size_t workers, const pool_
     impl_->slots.resize(workers);
     for (std::size_t i = 0; i < workers; ++i) impl_->start_worker(i);
   }
-  if (opts.task_timeout.count() > 0) {
+  if (opts.task_timeout.count() > 0 || opts.process.limit_cpu_seconds > 0) {
     impl_->watchdog = std::thread([impl = impl_.get()] { impl->watch(); });
   }
 }

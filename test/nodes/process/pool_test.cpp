@@ -223,3 +223,22 @@ TEST_CASE("a pool worker is replaced after max_tasks_per_child tasks", "[nodes][
   CHECK(pool.recycled() >= 9);
   CHECK(pool.replacements() == 0);
 }
+
+TEST_CASE("a pool CPU limit holds per task and not per worker", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::pool_options o;
+  o.process.limit_cpu_seconds = 2;
+  troupe::process_pool pool(sys, 1, o);
+  const int pid = pool.pids().at(0);
+  // 6 x 0.5 s of CPU in one worker: 3 s in all, each task well within 2 s.
+  for (int i = 0; i < 6; ++i) CHECK(pool.apply_async(pt::burn_cpu, 500).get(60s) == 500);
+  CHECK(pool.pids().at(0) == pid);
+  CHECK(pool.replacements() == 0);
+  // A task that never returns is killed at its own CPU limit.
+  auto endless = pool.apply_async(pt::spin_forever, 0);
+  const failure f = failure_of(endless);
+  INFO(f.what);
+  CHECK(f.code == troupe::errc::timeout);
+  CHECK(f.what.find("spin_forever exceeded its CPU time limit of 2000 ms") != std::string::npos);
+  CHECK(pool.apply_async(pt::add, 1, 2).get(30s) == 3);
+}

@@ -3,6 +3,7 @@
 // (registered in every process of the test binary, parent and children).
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,10 +12,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <troupe/nodes.hpp>
 #include <troupe/troupe.hpp>
+#include <vector>
 
 namespace pt {
 
@@ -126,6 +126,22 @@ inline int sleep_ms(int ms) {
   return ms;
 }
 TROUPE_POOL_FUNCTION(sleep_ms);
+
+// Uses `ms` of CPU time (of this thread), then returns it.
+inline int burn_cpu(int ms) {
+  auto cpu_ms = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  };
+  const long until = cpu_ms() + ms;
+  volatile std::uint64_t x = 0;
+  while (cpu_ms() < until) {
+    for (int i = 0; i < 10000; ++i) x = x + 1;
+  }
+  return ms;
+}
+TROUPE_POOL_FUNCTION(burn_cpu);
 
 inline int not_registered(int x) { return x; }
 

@@ -24,8 +24,8 @@
 ///   fails each of its tasks with errc::peer_lost ("... peer lost: child
 ///   1234 killed by signal 9 (SIGKILL)") and is replaced by a new process.
 ///   Nothing waits forever.
-/// - A task over pool_options::task_timeout fails with errc::timeout; its
-///   worker is killed and replaced.
+/// - A task over pool_options::task_timeout, or over the CPU limit
+///   (per task), fails with errc::timeout; its worker is killed and replaced.
 /// The destructor stops the workers (they finish queued tasks, killed after
 /// 1 s) and waits until they are reaped. Destroy the pool before its system.
 
@@ -203,7 +203,12 @@ class imap_stream {
 
 /// Settings of a process_pool.
 struct pool_options {
-  /// Each worker's process (heartbeats, limits, frame size).
+  /// Each worker's process (heartbeats, limits, frame size). In a pool,
+  /// process.limit_cpu_seconds bounds the CPU time of each task, not of the
+  /// worker's lifetime: the worker gets no RLIMIT_CPU; the pool's watchdog
+  /// reads the worker's CPU time (/proc, every 100 ms while it has a task)
+  /// and a task over it fails like one over task_timeout ("... exceeded its
+  /// CPU time limit of 2000 ms by 40 ms ..."), its worker killed and replaced.
   nodes::isolated_options process{};
   /// The longest a task may run (0: no limit). A task runs from the moment
   /// its worker could start it (sent to an idle worker, or the reply of the

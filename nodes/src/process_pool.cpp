@@ -210,6 +210,38 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
   std::condition_variable watch_cv;  // a task started, or closing
   std::thread watchdog;
 
+  // The callback thread (apply_async with callbacks).
+  std::mutex cb_mu;
+  std::condition_variable cb_cv;
+  std::deque<troupe::detail::unique_function<void()>> cb_queue;
+  bool cb_stop = false;
+  std::thread cb_thread;
+
+  // The callback thread: runs the queued callbacks, in order, until stopped
+  // with none left.
+  void run_callbacks() {
+    std::unique_lock lk(cb_mu);
+    for (;;) {
+      cb_cv.wait(lk, [&] { return cb_stop || !cb_queue.empty(); });
+      if (cb_queue.empty()) return;
+      troupe::detail::unique_function<void()> fn = std::move(cb_queue.front());
+      cb_queue.pop_front();
+      lk.unlock();
+      try {
+        fn();
+      } catch (const std::exception& e) {
+        log_error("troupe.nodes: a process_pool callback threw {}: {}",
+                  troupe::detail::demangle(typeid(e).name()), e.what());
+      } catch (...) {
+        log_error(
+            "troupe.nodes: a process_pool callback threw an exception not derived from "
+            "std::exception");
+      }
+      fn = {};  // its captures are destroyed outside the lock
+      lk.lock();
+    }
+  }
+
   // Caller holds mu (or is the constructor).
   void start_worker(std::size_t i) {
     std::weak_ptr<pool_impl> weak = weak_from_this();
@@ -426,6 +458,17 @@ process_pool::process_pool(troupe::system& sys, std::size_t workers, const pool_
   if (opts.task_timeout.count() > 0 || opts.process.limit_cpu_seconds > 0) {
     impl_->watchdog = std::thread([impl = impl_.get()] { impl->watch(); });
   }
+  // It holds the pool's state, so that a callback may even destroy the pool.
+  impl_->cb_thread = std::thread([impl = impl_] { impl->run_callbacks(); });
+}
+
+void process_pool::post_callback(const std::shared_ptr<nodes::detail::pool_impl>& impl,
+                                 troupe::detail::unique_function<void()> fn) {
+  {
+    std::lock_guard lk(impl->cb_mu);
+    impl->cb_queue.push_back(std::move(fn));
+  }
+  impl->cb_cv.notify_one();
 }
 
 process_pool::~process_pool() {
@@ -441,6 +484,17 @@ process_pool::~process_pool() {
   if (impl_->watchdog.joinable()) impl_->watchdog.join();
   for (auto& p : peers) nodes::detail::peer_stop(*p);
   for (auto& p : peers) nodes::detail::peer_release(*p, std::chrono::milliseconds(1000));
+  // Every task has completed: its callback is queued. Run them all, then end.
+  {
+    std::lock_guard lk(impl_->cb_mu);
+    impl_->cb_stop = true;
+  }
+  impl_->cb_cv.notify_all();
+  if (std::this_thread::get_id() == impl_->cb_thread.get_id()) {
+    impl_->cb_thread.detach();  // destroyed by a callback: it ends after this one
+  } else {
+    impl_->cb_thread.join();
+  }
 }
 
 void process_pool::submit(const void* fn, std::size_t count, nodes::detail::encode_fn enc,

@@ -2,10 +2,14 @@
 // killed mid-task.
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
+#include <set>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "process_fixtures.hpp"
@@ -241,4 +245,52 @@ TEST_CASE("a pool CPU limit holds per task and not per worker", "[nodes][pool]")
   CHECK(f.code == troupe::errc::timeout);
   CHECK(f.what.find("spin_forever exceeded its CPU time limit of 2000 ms") != std::string::npos);
   CHECK(pool.apply_async(pt::add, 1, 2).get(30s) == 3);
+}
+
+TEST_CASE("pool callbacks run off the I/O thread, once each", "[nodes][pool]") {
+  troupe::system sys;
+  troupe::process_pool pool(sys, 2);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> values;
+  std::vector<std::string> errors;
+  std::set<std::thread::id> threads;
+  bool release = false;
+  auto on_value = [&](int v) {
+    std::unique_lock lk(mu);
+    values.push_back(v);
+    threads.insert(std::this_thread::get_id());
+    cv.notify_all();
+    // The first callback blocks until released: results still arrive.
+    if (values.size() == 1) cv.wait_for(lk, 30s, [&] { return release; });
+  };
+  auto on_error = [&](const troupe::error& e) {
+    std::lock_guard lk(mu);
+    errors.emplace_back(e.what());
+    threads.insert(std::this_thread::get_id());
+    cv.notify_all();
+  };
+  pool.apply_async(pt::add, std::tuple{1, 2}, on_value, on_error);
+  {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, 30s, [&] { return values.size() == 1; }));
+  }
+  // The blocked callback holds up neither the I/O thread nor get().
+  CHECK(pool.apply_async(pt::add, 2, 3).get(30s) == 5);
+  for (int i = 0; i < 10; ++i) pool.apply_async(pt::add, std::tuple{i, 100}, on_value, on_error);
+  pool.apply_async(
+      pt::fail_with, std::tuple{std::string("nope")}, [](const std::string&) {}, on_error);
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  std::unique_lock lk(mu);
+  REQUIRE(cv.wait_for(lk, 30s, [&] { return values.size() == 11 && errors.size() == 1; }));
+  long sum = 0;
+  for (int v : values) sum += v;
+  CHECK(sum == 3 + 1045);
+  CHECK(errors.at(0).find("std::invalid_argument: nope") != std::string::npos);
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
 }

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -244,8 +245,7 @@ class process_pool {
 
   /// fn(args...) in a worker; the result arrives later.
   template <class R, class... P, class... A>
-  pool_result<R> apply_async(R (*fn)(P...), A&&... args) {
-    static_assert(sizeof...(P) == sizeof...(A), "process_pool::apply: wrong number of arguments");
+  requires(sizeof...(P) == sizeof...(A)) pool_result<R> apply_async(R (*fn)(P...), A&&... args) {
     using args_t = std::tuple<std::decay_t<P>...>;
     const std::vector<args_t> one{args_t(std::forward<A>(args)...)};
     auto state = std::make_shared<std::atomic<int>>(0);
@@ -256,6 +256,58 @@ class process_pool {
              complete_one(p, *state, r);
            });
     return pool_result<R>(std::move(f), std::move(state));
+  }
+
+  /// fn(args...) in a worker, the outcome handed to a callback (Python's
+  /// apply_async(f, args, callback, error_callback)):
+  ///
+  ///   pool.apply_async(add, std::tuple{3, 4}, [](int v) { ... },
+  ///                    [](const troupe::error& e) { ... });
+  ///
+  /// Exactly one of on_result(R) (on_result() for void) and
+  /// on_error(const troupe::error&) runs, once, with the same errors get()
+  /// would throw (handler_threw, timeout, peer_lost, invalid_argument, ...).
+  /// Where: on the pool's callback thread, one per pool, one callback at a
+  /// time in completion order; never on the process backend's I/O thread,
+  /// never inside this call. A callback may block or call into the pool,
+  /// delaying only later callbacks of this pool; it must not wait for
+  /// another callback of the same pool. An exception from a callback is
+  /// logged and dropped. The destructor runs the callbacks of every task
+  /// still in flight (failed with peer_lost if their worker had to be
+  /// killed) before it returns.
+  template <class R, class... P, class... A, class OnResult, class OnError>
+  requires(sizeof...(P) == sizeof...(A)) void apply_async(R (*fn)(P...), std::tuple<A...> args,
+                                                          OnResult on_result, OnError on_error) {
+    using args_t = std::tuple<std::decay_t<P>...>;
+    const std::vector<args_t> one{std::make_from_tuple<args_t>(std::move(args))};
+    promise<R> p;
+    future<R> f = p.get_future();
+    submit(reinterpret_cast<const void*>(fn), 1, &nodes::detail::encode_each<args_t>, &one,
+           [p = std::move(p), f = std::move(f), impl = impl_, on_result = std::move(on_result),
+            on_error = std::move(on_error)](const nodes::detail::reply_view& r) mutable {
+             nodes::detail::complete_reply(p, r, "process_pool", "result", [](bool) {});
+             post_callback(impl, [f = std::move(f), on_result = std::move(on_result),
+                                  on_error = std::move(on_error)]() mutable {
+               if constexpr (std::is_void_v<R>) {
+                 try {
+                   f.get();
+                 } catch (const troupe::error& e) {
+                   on_error(e);
+                   return;
+                 }
+                 on_result();
+               } else {
+                 std::optional<R> v;
+                 try {
+                   v.emplace(f.get());
+                 } catch (const troupe::error& e) {
+                   on_error(e);
+                   return;
+                 }
+                 on_result(std::move(*v));
+               }
+             });
+           });
   }
 
   /// [fn(x) for x in range], in order; `chunksize` elements per task.
@@ -320,6 +372,9 @@ class process_pool {
 
   void submit(const void* fn, std::size_t count, nodes::detail::encode_fn enc, const void* args,
               nodes::detail::reply_fn done);
+  // Queues fn for the pool's callback thread.
+  static void post_callback(const std::shared_ptr<nodes::detail::pool_impl>& impl,
+                            troupe::detail::unique_function<void()> fn);
 
   template <class R>
   static void complete_one(promise<R>& p, std::atomic<int>& state,

@@ -242,8 +242,10 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     }
   }
 
-  // Caller holds mu (or is the constructor).
-  void start_worker(std::size_t i) {
+  // A new worker for slot i. Called without mu: the new connection's first
+  // frame is queued under the link's lock, which encode_call holds while it
+  // takes mu.
+  std::shared_ptr<worker> make_worker(std::size_t i) {
     std::weak_ptr<pool_impl> weak = weak_from_this();
     auto w = std::make_shared<worker>();
     w->slot = i;
@@ -252,7 +254,31 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
                      [weak, i, ww](const exit_reason& why) {
                        if (auto self = weak.lock()) self->lost(i, ww.lock(), why);
                      });
-    slots[i] = std::move(w);
+    return w;
+  }
+
+  // I/O thread, holding mu in lk: a new worker takes slot i from `old`
+  // (mu is released while it starts). True if it did.
+  bool replace(std::unique_lock<std::mutex>& lk, const std::shared_ptr<worker>& old) {
+    const std::size_t i = old->slot;
+    lk.unlock();
+    std::shared_ptr<worker> w;
+    try {
+      w = make_worker(i);
+    } catch (const std::exception& e) {
+      log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
+    }
+    lk.lock();
+    if (closing || slots[i] != old) {
+      if (w) {
+        lk.unlock();
+        peer_release(*w->peer, std::chrono::milliseconds(1000));  // stops it (I/O thread)
+        lk.lock();
+      }
+      return false;
+    }
+    slots[i] = std::move(w);  // empty if it could not start
+    return slots[i] != nullptr;
   }
 
   // I/O thread: a worker is gone; replace it unless closing.
@@ -261,25 +287,20 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
       std::condition_variable& cv;
       ~notify() { cv.notify_all(); }
     } n{changed};
-    std::lock_guard lk(mu);
+    std::unique_lock lk(mu);
     if (auto it = std::find(retired.begin(), retired.end(), w); it != retired.end()) {
       retired.erase(it);  // a recycled worker ended
       return;
     }
     if (closing || !w || i >= slots.size() || slots[i] != w) return;
     if (w->retiring) {
-      recycle_locked(w);  // it ended before its successor was started
+      // It ended before its successor was started.
+      if (replace(lk, w)) recycled.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     log_warn("troupe.nodes: process_pool worker {} lost ({}); starting a new one",
              peer_pid(*w->peer), why.to_string());
-    try {
-      start_worker(i);
-      replaced.fetch_add(1, std::memory_order_relaxed);
-    } catch (const std::exception& e) {
-      log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
-      slots[i].reset();
-    }
+    if (replace(lk, w)) replaced.fetch_add(1, std::memory_order_relaxed);
   }
 
   // I/O thread: `w` had its last task; a new worker takes its slot while it
@@ -289,21 +310,10 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
       std::condition_variable& cv;
       ~notify() { cv.notify_all(); }
     } n{changed};
-    std::lock_guard lk(mu);
+    std::unique_lock lk(mu);
     if (closing || slots[w->slot] != w) return;
     if (!peer_terminated(*w->peer)) retired.push_back(w);
-    recycle_locked(w);
-  }
-
-  // Caller holds mu.
-  void recycle_locked(const std::shared_ptr<worker>& w) {
-    try {
-      start_worker(w->slot);
-      recycled.fetch_add(1, std::memory_order_relaxed);
-    } catch (const std::exception& e) {
-      log_error("troupe.nodes: process_pool could not replace a worker: {}", e.what());
-      slots[w->slot].reset();
-    }
+    if (replace(lk, w)) recycled.fetch_add(1, std::memory_order_relaxed);
   }
 
   // Caller holds mu: `t` joins w's tasks (in the order the frames are queued).
@@ -453,7 +463,11 @@ process_pool::process_pool(troupe::system& sys, std::size_t workers, const pool_
   {
     std::lock_guard lk(impl_->mu);
     impl_->slots.resize(workers);
-    for (std::size_t i = 0; i < workers; ++i) impl_->start_worker(i);
+  }
+  for (std::size_t i = 0; i < workers; ++i) {
+    auto w = impl_->make_worker(i);
+    std::lock_guard lk(impl_->mu);
+    impl_->slots[i] = std::move(w);
   }
   if (opts.task_timeout.count() > 0 || opts.process.limit_cpu_seconds > 0) {
     impl_->watchdog = std::thread([impl = impl_.get()] { impl->watch(); });

@@ -280,13 +280,15 @@ TEST_CASE("pool callbacks run off the I/O thread, once each", "[nodes][pool]") {
   for (int i = 0; i < 10; ++i) pool.apply_async(pt::add, std::tuple{i, 100}, on_value, on_error);
   pool.apply_async(
       pt::fail_with, std::tuple{std::string("nope")}, [](const std::string&) {}, on_error);
+  pool.apply_async(
+      pt::nothing, std::tuple{0}, [&] { on_value(0); }, on_error);  // void: on_result()
   {
     std::lock_guard lk(mu);
     release = true;
   }
   cv.notify_all();
   std::unique_lock lk(mu);
-  REQUIRE(cv.wait_for(lk, 30s, [&] { return values.size() == 11 && errors.size() == 1; }));
+  REQUIRE(cv.wait_for(lk, 30s, [&] { return values.size() == 12 && errors.size() == 1; }));
   long sum = 0;
   for (int v : values) sum += v;
   CHECK(sum == 3 + 1045);

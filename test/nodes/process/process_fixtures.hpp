@@ -143,6 +143,9 @@ inline int burn_cpu(int ms) {
 }
 TROUPE_POOL_FUNCTION(burn_cpu);
 
+inline void nothing(int /*unused*/) {}
+TROUPE_POOL_FUNCTION(nothing);
+
 inline int not_registered(int x) { return x; }
 
 }  // namespace pt

@@ -9,6 +9,7 @@
 ///   troupe::process_pool pool(sys, 4);
 ///   int seven = pool.apply(add, 3, 4);
 ///   auto r = pool.apply_async(add, 3, 4);        // r.ready(), r.successful(), r.get(1s)
+///   pool.apply_async(add, std::tuple{3, 4}, on_result, on_error);  // callbacks
 ///   std::vector<int> v = pool.map(square, inputs, 16);  // chunks of 16 per task
 ///
 /// Arguments and results cross the boundary with troupe::wire codecs
@@ -26,6 +27,12 @@
 ///   Nothing waits forever.
 /// - A task over pool_options::task_timeout, or over the CPU limit
 ///   (per task), fails with errc::timeout; its worker is killed and replaced.
+/// - Arguments or a result too large for a frame (isolated_options::max_frame)
+///   fail that task with errc::invalid_argument ("arguments not sent: ...",
+///   "result too large: ..."); nothing stays counted, the worker lives on.
+/// - pool_options::max_tasks_per_child recycles workers transparently.
+/// - The callback form of apply_async runs its callbacks on the pool's
+///   callback thread, never on the I/O thread.
 /// The destructor stops the workers (they finish queued tasks, killed after
 /// 1 s) and waits until they are reaped. Destroy the pool before its system.
 

@@ -129,12 +129,19 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       req = ++next_req_;
       pending_.emplace(req, std::move(done));
     }
-    const send_result s = link_->post(frame_kind::call, [&](wire::writer& w) {
-      w.fixed(req);
-      wire::write_value(w, std::string(fn));
-      w.varint(count);
-      enc(w, args);
-    });
+    send_result s = send_result::closed;
+    try {
+      s = link_->post(frame_kind::call, [&](wire::writer& w) {
+        w.fixed(req);
+        wire::write_value(w, std::string(fn));
+        w.varint(count);
+        enc(w, args);
+      });
+    } catch (const std::exception& e) {
+      // Nothing was queued (the encoder rolled back): undo the pending entry.
+      fail_unsent(req, "pool task " + std::string(fn) + ": arguments not sent: " + e.what());
+      return;
+    }
     if (s != send_result::ok) fail_one(req, s);
   }
 
@@ -178,6 +185,18 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     reply_view r{false, {}, s == send_result::full ? troupe::errc::mailbox_full : troupe::errc::peer_lost,
                  why};
     done(r);
+  }
+
+  void fail_unsent(std::uint64_t req, const std::string& why) {
+    reply_fn done;
+    {
+      std::lock_guard lk(mu_);
+      auto it = pending_.find(req);
+      if (it == pending_.end()) return;
+      done = std::move(it->second);
+      pending_.erase(it);
+    }
+    done(reply_view{false, {}, troupe::errc::invalid_argument, why});
   }
 
   void on_frame(frame_kind k, std::span<const std::byte> body) {

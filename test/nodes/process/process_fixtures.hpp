@@ -3,6 +3,7 @@
 // (registered in every process of the test binary, parent and children).
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,10 +12,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <troupe/nodes.hpp>
 #include <troupe/troupe.hpp>
+#include <vector>
 
 namespace pt {
 
@@ -108,6 +108,43 @@ TROUPE_POOL_FUNCTION(die_after);
 
 inline int my_pid(int /*unused*/) { return static_cast<int>(::getpid()); }
 TROUPE_POOL_FUNCTION(my_pid);
+
+inline std::string text_of(std::size_t n) { return std::string(n, 'x'); }
+TROUPE_POOL_FUNCTION(text_of);
+
+inline std::size_t length_of(std::string s) { return s.size(); }
+TROUPE_POOL_FUNCTION(length_of);
+
+inline int spin_forever(int /*unused*/) {
+  volatile std::uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+TROUPE_POOL_FUNCTION(spin_forever);
+
+inline int sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+TROUPE_POOL_FUNCTION(sleep_ms);
+
+// Uses `ms` of CPU time (of this thread), then returns it.
+inline int burn_cpu(int ms) {
+  auto cpu_ms = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  };
+  const long until = cpu_ms() + ms;
+  volatile std::uint64_t x = 0;
+  while (cpu_ms() < until) {
+    for (int i = 0; i < 10000; ++i) x = x + 1;
+  }
+  return ms;
+}
+TROUPE_POOL_FUNCTION(burn_cpu);
+
+inline void nothing(int /*unused*/) {}
+TROUPE_POOL_FUNCTION(nothing);
 
 inline int not_registered(int x) { return x; }
 

@@ -9,6 +9,7 @@
 ///   troupe::process_pool pool(sys, 4);
 ///   int seven = pool.apply(add, 3, 4);
 ///   auto r = pool.apply_async(add, 3, 4);        // r.ready(), r.successful(), r.get(1s)
+///   pool.apply_async(add, std::tuple{3, 4}, on_result, on_error);  // callbacks
 ///   std::vector<int> v = pool.map(square, inputs, 16);  // chunks of 16 per task
 ///
 /// Arguments and results cross the boundary with troupe::wire codecs
@@ -24,6 +25,14 @@
 ///   fails each of its tasks with errc::peer_lost ("... peer lost: child
 ///   1234 killed by signal 9 (SIGKILL)") and is replaced by a new process.
 ///   Nothing waits forever.
+/// - A task over pool_options::task_timeout, or over the CPU limit
+///   (per task), fails with errc::timeout; its worker is killed and replaced.
+/// - Arguments or a result too large for a frame (isolated_options::max_frame)
+///   fail that task with errc::invalid_argument ("arguments not sent: ...",
+///   "result too large: ..."); nothing stays counted, the worker lives on.
+/// - pool_options::max_tasks_per_child recycles workers transparently.
+/// - The callback form of apply_async runs its callbacks on the pool's
+///   callback thread, never on the I/O thread.
 /// The destructor stops the workers (they finish queued tasks, killed after
 /// 1 s) and waits until they are reaped. Destroy the pool before its system.
 
@@ -32,6 +41,7 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -199,10 +209,37 @@ class imap_stream {
   std::size_t pos_ = 0;
 };
 
+/// Settings of a process_pool.
+struct pool_options {
+  /// Each worker's process (heartbeats, limits, frame size). In a pool,
+  /// process.limit_cpu_seconds bounds the CPU time of each task, not of the
+  /// worker's lifetime: the worker gets no RLIMIT_CPU; the pool's watchdog
+  /// reads the worker's CPU time (/proc, every 100 ms while it has a task)
+  /// and a task over it fails like one over task_timeout ("... exceeded its
+  /// CPU time limit of 2000 ms by 40 ms ..."), its worker killed and replaced.
+  nodes::isolated_options process{};
+  /// The longest a task may run (0: no limit). A task runs from the moment
+  /// its worker could start it (sent to an idle worker, or the reply of the
+  /// task before it arrived) until its reply arrives. A task over the limit,
+  /// an endless loop included, fails with errc::timeout ("... exceeded its
+  /// time limit of 2000 ms by 3 ms ..."); its worker is killed and replaced;
+  /// tasks queued behind it on that worker fail with errc::peer_lost (they
+  /// never ran, and are not run again). Checked by a watchdog thread of the
+  /// pool, not the I/O thread, from the task's progress (its reply), not
+  /// from heartbeats.
+  std::chrono::milliseconds task_timeout{0};
+  /// Tasks a worker runs before it is replaced by a new process (Python's
+  /// maxtasksperchild; 0: no limit). Transparent to callers: the worker
+  /// takes no task after its last one, runs what it has and exits; a new
+  /// process takes its place (recycled() counts them).
+  std::size_t max_tasks_per_child = 0;
+};
+
 class process_pool {
  public:
   /// Starts `workers` worker processes. Throws troupe::error if one cannot start.
   process_pool(troupe::system& sys, std::size_t workers, const nodes::isolated_options& opts = {});
+  process_pool(troupe::system& sys, std::size_t workers, const pool_options& opts);
   ~process_pool();
   process_pool(const process_pool&) = delete;
   process_pool& operator=(const process_pool&) = delete;
@@ -215,8 +252,7 @@ class process_pool {
 
   /// fn(args...) in a worker; the result arrives later.
   template <class R, class... P, class... A>
-  pool_result<R> apply_async(R (*fn)(P...), A&&... args) {
-    static_assert(sizeof...(P) == sizeof...(A), "process_pool::apply: wrong number of arguments");
+  requires(sizeof...(P) == sizeof...(A)) pool_result<R> apply_async(R (*fn)(P...), A&&... args) {
     using args_t = std::tuple<std::decay_t<P>...>;
     const std::vector<args_t> one{args_t(std::forward<A>(args)...)};
     auto state = std::make_shared<std::atomic<int>>(0);
@@ -227,6 +263,58 @@ class process_pool {
              complete_one(p, *state, r);
            });
     return pool_result<R>(std::move(f), std::move(state));
+  }
+
+  /// fn(args...) in a worker, the outcome handed to a callback (Python's
+  /// apply_async(f, args, callback, error_callback)):
+  ///
+  ///   pool.apply_async(add, std::tuple{3, 4}, [](int v) { ... },
+  ///                    [](const troupe::error& e) { ... });
+  ///
+  /// Exactly one of on_result(R) (on_result() for void) and
+  /// on_error(const troupe::error&) runs, once, with the same errors get()
+  /// would throw (handler_threw, timeout, peer_lost, invalid_argument, ...).
+  /// Where: on the pool's callback thread, one per pool, one callback at a
+  /// time in completion order; never on the process backend's I/O thread,
+  /// never inside this call. A callback may block or call into the pool,
+  /// delaying only later callbacks of this pool; it must not wait for
+  /// another callback of the same pool. An exception from a callback is
+  /// logged and dropped. The destructor runs the callbacks of every task
+  /// still in flight (failed with peer_lost if their worker had to be
+  /// killed) before it returns.
+  template <class R, class... P, class... A, class OnResult, class OnError>
+  requires(sizeof...(P) == sizeof...(A)) void apply_async(R (*fn)(P...), std::tuple<A...> args,
+                                                          OnResult on_result, OnError on_error) {
+    using args_t = std::tuple<std::decay_t<P>...>;
+    const std::vector<args_t> one{std::make_from_tuple<args_t>(std::move(args))};
+    promise<R> p;
+    future<R> f = p.get_future();
+    submit(reinterpret_cast<const void*>(fn), 1, &nodes::detail::encode_each<args_t>, &one,
+           [p = std::move(p), f = std::move(f), impl = impl_, on_result = std::move(on_result),
+            on_error = std::move(on_error)](const nodes::detail::reply_view& r) mutable {
+             nodes::detail::complete_reply(p, r, "process_pool", "result", [](bool) {});
+             post_callback(impl, [f = std::move(f), on_result = std::move(on_result),
+                                  on_error = std::move(on_error)]() mutable {
+               if constexpr (std::is_void_v<R>) {
+                 try {
+                   f.get();
+                 } catch (const troupe::error& e) {
+                   on_error(e);
+                   return;
+                 }
+                 on_result();
+               } else {
+                 std::optional<R> v;
+                 try {
+                   v.emplace(f.get());
+                 } catch (const troupe::error& e) {
+                   on_error(e);
+                   return;
+                 }
+                 on_result(std::move(*v));
+               }
+             });
+           });
   }
 
   /// [fn(x) for x in range], in order; `chunksize` elements per task.
@@ -257,6 +345,8 @@ class process_pool {
   [[nodiscard]] std::size_t size() const noexcept;
   /// Workers replaced after they died, since start.
   [[nodiscard]] std::uint64_t replacements() const noexcept;
+  /// Workers replaced after max_tasks_per_child tasks, since start.
+  [[nodiscard]] std::uint64_t recycled() const noexcept;
   /// Process ids of the current workers (0 for a slot without one).
   [[nodiscard]] std::vector<int> pids() const;
 
@@ -289,6 +379,9 @@ class process_pool {
 
   void submit(const void* fn, std::size_t count, nodes::detail::encode_fn enc, const void* args,
               nodes::detail::reply_fn done);
+  // Queues fn for the pool's callback thread.
+  static void post_callback(const std::shared_ptr<nodes::detail::pool_impl>& impl,
+                            troupe::detail::unique_function<void()> fn);
 
   template <class R>
   static void complete_one(promise<R>& p, std::atomic<int>& state,

@@ -152,7 +152,7 @@ void peer_link::write_inflight() {
   asio::async_write(sock_, asio::buffer(inflight_.data() + off, inflight_.size() - off),
                     [self = shared_from_this()](const asio::error_code& ec, std::size_t /*n*/) {
                       if (ec) {
-                        self->fail("write: " + ec.message(), false);
+                        self->write_failed("write: " + ec.message());
                         return;
                       }
                       self->do_write();
@@ -181,6 +181,27 @@ void peer_link::do_write() {
   write_inflight();
 }
 
+void peer_link::write_failed(std::string why) {
+  if (failed_) return;
+  if (!handshaken()) {
+    fail(why, false);
+    return;
+  }
+  // The peer is gone or going (EPIPE, ECONNRESET): nothing more is sent,
+  // but what it wrote before it went is still read, to EOF; the link then
+  // closes with this reason.
+  {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    writing_ = false;
+    enc_.clear();
+    asio::error_code ignored;
+    sock_.shutdown(asio::socket_base::shutdown_send, ignored);
+  }
+  room_.notify_all();
+  if (write_error_.empty()) write_error_ = std::move(why);
+}
+
 void peer_link::do_read() {
   std::span<std::byte> space;
   try {
@@ -194,7 +215,9 @@ void peer_link::do_read() {
       [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
         if (self->failed_) return;
         if (ec) {
-          if (ec == asio::error::eof) {
+          if (!self->write_error_.empty()) {
+            self->fail(self->write_error_ + " (read to the end: " + ec.message() + ")", false);
+          } else if (ec == asio::error::eof) {
             self->fail(self->handshaken() ? "connection closed by peer (EOF)"
                                           : "connection closed by peer before the handshake",
                        self->handshaken());

@@ -34,6 +34,10 @@ namespace troupe::nodes::detail {
 
 namespace {
 
+/// How long the parent reads a reaped child's connection for its last
+/// frames before it closes it anyway (EOF normally comes at once).
+constexpr std::chrono::milliseconds drain_timeout{5000};
+
 /// The local stand-in of an isolated actor: terminates with its down reason.
 struct peer_gone {
   exit_reason reason;
@@ -241,10 +245,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   void on_link_closed(const std::string& why, bool clean) {
     link_reason_ = why;
-    if (!clean && !reaped_) {
+    link_closed_ = true;
+    if (reaped_) {
+      // The child was reaped first; its last frames are read now.
+      if (drain_) drain_->cancel();
+      report_exit();
+      return;
+    }
+    if (!clean) {
       if (kill_note_.empty()) kill_note_ = why;
       ::kill(pid_, SIGKILL);
-    } else if (!reaped_) {
+    } else {
       // EOF: the child is exiting; make sure it does.
       grace_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
       grace_->expires_after(std::chrono::milliseconds(1000));
@@ -266,14 +277,37 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       return;
     }
     reaped_ = true;
+    wait_rc_ = r;
+    wait_errno_ = r < 0 ? errno : 0;
+    wait_status_ = st;
     if (grace_) grace_->cancel();
     pid_watch_.reset();
-    link_->close("child exited");
+    if (link_closed_) {
+      report_exit();
+      return;
+    }
+    // Replies the child sent before it exited may still sit unread in the
+    // socket: read them to EOF before anything pending fails. The child is
+    // gone, so EOF follows its last byte; the timer only guards against a
+    // descriptor some other process still holds.
+    drain_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+    drain_->expires_after(drain_timeout);
+    drain_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (ec || self->link_closed_) return;
+      self->link_->close("child exited; its connection did not reach EOF");
+    });
+  }
+
+  /// The child is reaped and its connection closed (read to the end): the
+  /// down reason from the exit status and the child's last frames.
+  void report_exit() {
+    const int st = wait_status_;
+    const pid_t r = wait_rc_;
     const std::string who = "child " + std::to_string(pid_);
     std::string how;
     bool clean_exit = false;
     if (r < 0) {
-      how = "could not be reaped: " + std::string(std::strerror(errno));
+      how = "could not be reaped: " + std::string(std::strerror(wait_errno_));
     } else if (WIFSIGNALED(st)) {
       const int sig = WTERMSIG(st);
       how = "killed by signal " + std::to_string(sig) + " (" + signal_name(sig) + ")";
@@ -335,11 +369,16 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   int pidfd_ = -1;
   std::unique_ptr<asio::posix::stream_descriptor> pid_watch_;
   std::unique_ptr<asio::steady_timer> grace_;
+  std::unique_ptr<asio::steady_timer> drain_;
   std::shared_ptr<peer_link> link_;
   ref<stand_in> stand_in_;
   std::atomic<bool> stop_requested_{false};
   // I/O thread only:
   bool reaped_ = false;
+  bool link_closed_ = false;
+  pid_t wait_rc_ = 0;
+  int wait_errno_ = 0;
+  int wait_status_ = 0;
   std::string link_reason_;
   std::string kill_note_;
   std::optional<exit_reason> actor_exit_;

@@ -124,6 +124,8 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   void on_payload(std::span<const std::byte> payload);
   void arm_heartbeat();
   void fail(const std::string& why, bool clean);  // I/O thread
+  /// A write failed: stop sending, read on to the end, then fail. I/O thread.
+  void write_failed(std::string why);
 
   asio::io_context& ctx_;
   asio::local::stream_protocol::socket sock_;
@@ -137,6 +139,7 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   wire::handshake peer_hello_;
   std::atomic<bool> handshaken_{false};
   bool failed_ = false;  // I/O thread
+  std::string write_error_;  // I/O thread: the failed write, reading on to the end
 
   mutable std::mutex mu_;
   std::condition_variable room_;

@@ -173,6 +173,36 @@ TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
   CHECK(why.code == troupe::exit_reason::kind::normal);
 }
 
+TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][process]") {
+  // The parent reads the replies slowly (each completion sleeps): the child
+  // has written them all and exited while most still sit unread in the
+  // parent's socket. Every one of them must complete its ask.
+  troupe::system sys;
+  for (int round = 0; round < 3; ++round) {
+    auto c = troupe::spawn_isolated<pt::Counter>(sys);
+    std::vector<troupe::future<std::string>> replies;
+    for (int i = 0; i < 200; ++i) {
+      replies.push_back(
+          c.ask(pt::Echo{std::string(2000, 'x')}).then([](troupe::future<std::string> f) {
+            std::this_thread::sleep_for(1ms);
+            return f.get();
+          }));
+    }
+    c.stop();
+    for (auto& f : replies) {
+      std::string got;
+      try {
+        got = f.get(30s);
+      } catch (const troupe::error& e) {
+        got = e.what();
+      }
+      INFO(got.substr(0, 200));
+      REQUIRE(got.rfind(std::string(2000, 'x') + " from ", 0) == 0);
+    }
+    CHECK(c.wait(30s));
+  }
+}
+
 TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout

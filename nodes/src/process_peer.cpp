@@ -3,6 +3,7 @@
 // reaping through the pidfd, and the down reason of the local stand-in.
 // Implements launch() and the peer_* functions of troupe/nodes/process.hpp.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,7 +68,18 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     stand_in_ = sys.spawn<stand_in>();
 
     auto& ctx = io_runtime::get().context();
-    pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, ::dup(pidfd_));
+    // Close-on-exec like every troupe descriptor: a plain dup() would hand
+    // this pidfd to every child started after this one.
+    const int watch_fd = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 0);
+    if (watch_fd < 0) {
+      const int err = errno;
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      ::close(child.fd);
+      throw troupe::error(troupe::errc::invalid_argument,
+                          std::string("fcntl F_DUPFD_CLOEXEC of a pidfd: ") + std::strerror(err));
+    }
+    pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, watch_fd);
     link_config cfg;
     cfg.my_role = wire::peer_role::parent;
     cfg.peer_role = wire::peer_role::child;

@@ -203,6 +203,34 @@ TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][pro
   }
 }
 
+TEST_CASE("a child inherits no descriptor but its own connection", "[nodes][process]") {
+  // Earlier children's pidfds and sockets, and the parent's own, are all
+  // close-on-exec: the last child sees only its stdio, its connection on
+  // fd 3 and what its own runtime opened (no pidfd, one socket).
+  troupe::system sys;
+  std::vector<troupe::isolated_ref<pt::Counter>> children;
+  for (int i = 0; i < 3; ++i) children.push_back(troupe::spawn_isolated<pt::Counter>(sys));
+  const std::string fds = children.back().ask(pt::Fds{}).get(30s);
+  INFO(fds);
+  std::size_t sockets = 0;
+  std::size_t pidfds = 0;
+  bool fd3_socket = false;
+  std::size_t pos = 0;
+  while (pos < fds.size()) {
+    const std::size_t end = fds.find('\n', pos);
+    const std::string line = fds.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find("socket:") != std::string::npos) {
+      ++sockets;
+      if (line.rfind("3 -> ", 0) == 0) fd3_socket = true;
+    }
+    if (line.find("pidfd") != std::string::npos) ++pidfds;
+  }
+  CHECK(pidfds == 0);
+  CHECK(sockets == 1);
+  CHECK(fd3_socket);
+}
+
 TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout

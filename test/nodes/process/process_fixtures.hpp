@@ -2,6 +2,7 @@
 // Actors, messages and pool functions shared by the process backend tests
 // (registered in every process of the test binary, parent and children).
 
+#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,10 +12,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <troupe/nodes.hpp>
 #include <troupe/troupe.hpp>
+#include <vector>
 
 namespace pt {
 
@@ -51,12 +51,41 @@ struct Blob {
 };
 TROUPE_MESSAGE(Blob, "pt.blob");
 
+/// Asks a child for its open descriptors: one "fd -> target" line each.
+struct Fds {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Fds, "pt.fds");
+
+/// This process's open descriptors (but the one listing them), as
+/// "fd -> target" lines.
+inline std::string open_fds() {
+  std::string out;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return "opendir failed";
+  const int self = ::dirfd(d);
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd == self) continue;
+    char target[256] = {};
+    const std::string path = std::string("/proc/self/fd/") + e->d_name;
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    out += std::to_string(fd) + " -> " +
+           (n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "?") + "\n";
+  }
+  ::closedir(d);
+  return out;
+}
+
 class Counter : public troupe::actor<Counter> {
  public:
   void on(Inc m) { n_ += m.by; }
   int on(Get /*unused*/) const { return n_; }
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
+  std::string on(Fds /*unused*/) const { return open_fds(); }
   void on(Crash c) {
     switch (c.how) {
       case crash_kind::segv:
@@ -88,7 +117,7 @@ class Counter : public troupe::actor<Counter> {
   int n_ = 0;
   std::size_t blobs_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash);
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds);
 
 inline int add(int a, int b) { return a + b; }
 TROUPE_POOL_FUNCTION(add);

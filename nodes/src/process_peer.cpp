@@ -62,10 +62,19 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   // Runs on the I/O thread (PR_SET_PDEATHSIG follows the spawning thread).
   void start(troupe::system& sys, std::string_view actor_name, const isolated_options& opts) {
-    const launched_child child = spawn_child(actor_name, opts);
+    // The stand-in first: a system that is shutting down refuses it (and so
+    // the spawn) before any child process or descriptor exists.
+    stand_in_ = sys.spawn<stand_in>();
+    launched_child child;
+    try {
+      child = spawn_child(actor_name, opts);
+    } catch (...) {
+      stand_in_.send(
+          peer_gone{exit_reason{exit_reason::kind::peer_lost, "the child could not be started"}});
+      throw;
+    }
     pid_ = child.pid;
     pidfd_ = child.pidfd;
-    stand_in_ = sys.spawn<stand_in>();
 
     auto& ctx = io_runtime::get().context();
     // Close-on-exec like every troupe descriptor: a plain dup() would hand

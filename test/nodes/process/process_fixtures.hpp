@@ -4,8 +4,10 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -77,6 +79,32 @@ inline std::string open_fds() {
   }
   ::closedir(d);
   return out;
+}
+
+/// The number of this process's open descriptors (with the one counting).
+inline std::size_t fd_count() {
+  std::size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d) != nullptr) ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+/// As open_fds(), on one line (for a failure's message).
+inline std::string fd_list() {
+  std::string s = open_fds();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+/// True if this process has no child left, running or a zombie (reaps
+/// nothing: it only looks).
+inline bool no_children_left() {
+  siginfo_t si{};
+  return ::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 && errno == ECHILD;
 }
 
 class Counter : public troupe::actor<Counter> {

@@ -50,33 +50,6 @@ long iterations(long full) {
 #endif
 }
 
-std::string fd_list() {
-  std::string out;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(d)) {
-      char buf[256] = {};
-      const std::string p = std::string("/proc/self/fd/") + e->d_name;
-      if (::readlink(p.c_str(), buf, sizeof buf - 1) > 0) out += std::string(e->d_name) + "->" + buf + " ";
-    }
-    ::closedir(d);
-  }
-  return out;
-}
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
-
-bool no_children_left() {
-  int st = 0;
-  return ::waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
-}
-
 }  // namespace
 
 TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stress]") {
@@ -89,8 +62,8 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
   // The I/O thread drops its last reference to a reaped child's state (and
   // its pidfd) just after the down: let it settle.
   std::this_thread::sleep_for(200ms);
-  const std::size_t fds_before = open_fds();
-  const std::string fds_before_list = fd_list();
+  const std::size_t fds_before = pt::fd_count();
+  const std::string fds_before_list = pt::fd_list();
   pt::Blob blob;
   blob.data.resize(std::size_t{1} << 20, std::byte{0x5A});
   std::mt19937 rng(12345);
@@ -134,10 +107,10 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
   CHECK(slow_downs == 0);
 #endif
   CHECK(failed > 0);
-  for (int i = 0; i < 100 && open_fds() != fds_before; ++i) std::this_thread::sleep_for(20ms);
-  INFO("fds before: " << fds_before_list << "\nfds now: " << fd_list());
-  CHECK(open_fds() == fds_before);
-  CHECK(no_children_left());
+  for (int i = 0; i < 100 && pt::fd_count() != fds_before; ++i) std::this_thread::sleep_for(20ms);
+  INFO("fds before: " << fds_before_list << "\nfds now: " << pt::fd_list());
+  CHECK(pt::fd_count() == fds_before);
+  CHECK(pt::no_children_left());
 }
 
 TEST_CASE("mutated frames close only their own connection", "[nodes][process][stress]") {

@@ -21,8 +21,10 @@ io_runtime& io_runtime::get() {
 }
 
 io_runtime::io_runtime() : work_(asio::make_work_guard(ctx_)) {
+  completion_thread_ = std::thread([this] { run_completions(); });
   thread_ = std::thread([this] {
     thread_id_.store(std::this_thread::get_id(), std::memory_order_release);
+    troupe::detail::refuse_blocking_here();
     for (;;) {
       try {
         ctx_.run();
@@ -38,6 +40,42 @@ io_runtime::~io_runtime() {
   work_.reset();
   ctx_.stop();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lk(completion_mu_);
+    completion_stop_ = true;
+  }
+  completion_cv_.notify_all();
+  if (completion_thread_.joinable()) completion_thread_.join();
+}
+
+void io_runtime::complete(troupe::detail::unique_function<void()> fn) {
+  {
+    std::lock_guard lk(completion_mu_);
+    completions_.push_back(std::move(fn));
+  }
+  completion_cv_.notify_one();
+}
+
+void io_runtime::run_completions() {
+  completion_id_.store(std::this_thread::get_id(), std::memory_order_release);
+  troupe::detail::refuse_blocking_here();
+  for (;;) {
+    troupe::detail::unique_function<void()> fn;
+    {
+      std::unique_lock lk(completion_mu_);
+      completion_cv_.wait(lk, [&] { return completion_stop_ || !completions_.empty(); });
+      if (completions_.empty()) return;  // stopping, and everything queued has run
+      fn = std::move(completions_.front());
+      completions_.pop_front();
+    }
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log_error("troupe.nodes: a reply callback threw: {}", e.what());
+    } catch (...) {
+      log_error("troupe.nodes: a reply callback threw");
+    }
+  }
 }
 
 void io_runtime::run_sync(const std::function<void()>& fn) {

@@ -27,6 +27,7 @@
 #include "internal/nodes_log.hpp"
 #include "internal/peer_link.hpp"
 #include "troupe/actors/actor.hpp"
+#include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/message.hpp"
@@ -177,6 +178,12 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   bool wait(std::chrono::milliseconds timeout) {
     std::unique_lock lk(mu_);
+    if (!reported_ && troupe::detail::on_pool_worker()) {
+      // The completion thread sets reported_; the I/O thread feeds it.
+      throw troupe::error(troupe::errc::would_block_worker,
+                          "isolated_ref::wait: would block a pool worker or the process "
+                          "backend's I/O or completion thread");
+    }
     return done_cv_.wait_for(lk, timeout, [&] { return reported_; });
   }
   [[nodiscard]] bool terminated() const {
@@ -234,16 +241,26 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
           done = std::move(it->second);
           pending_.erase(it);
         }
+        // Completed on the completion thread: the user's continuations run
+        // there, never on this I/O thread.
+        auto& rt = io_runtime::get();
         if (!bad.empty()) {
           // The ask fails with the reason; the link closes (the peer broke
           // the protocol), which fails the rest as peer_lost.
-          done(reply_view{false, {}, troupe::errc::peer_lost, "ask " + actor_type_ + ": " + bad});
+          rt.complete([done = std::move(done), why = "ask " + actor_type_ + ": " + bad]() mutable {
+            done(reply_view{false, {}, troupe::errc::peer_lost, why});
+          });
           throw std::runtime_error(bad);
         }
         if (k == frame_kind::reply_ok) {
-          done(reply_view{true, body.subspan(8), {}, {}});
+          std::vector<std::byte> value(body.begin() + 8, body.end());
+          rt.complete([done = std::move(done), value = std::move(value)]() mutable {
+            done(reply_view{true, value, {}, {}});
+          });
         } else {
-          done(reply_view{false, {}, static_cast<troupe::errc>(code), what});
+          rt.complete([done = std::move(done), code, what = std::move(what)]() mutable {
+            done(reply_view{false, {}, static_cast<troupe::errc>(code), what});
+          });
         }
         return;
       }
@@ -368,20 +385,26 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     std::vector<std::pair<std::uint64_t, reply_fn>> ordered;
     for (auto& kv : pending) ordered.emplace_back(kv.first, std::move(kv.second));
     std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    for (auto& [req, done] : ordered) {
-      const std::string why = actor_type_ + ": " + lost;
-      done(reply_view{false, {}, troupe::errc::peer_lost, why});
-    }
     if (reason.code != exit_reason::kind::normal) {
       log_warn("troupe.nodes: {} ({}) down: {}", actor_type_, pid_, reason.to_string());
     }
-    stand_in_.send(peer_gone{reason});
     if (on_lost_) on_lost_(reason);
-    {
-      std::lock_guard lk(mu_);
-      reported_ = true;
-    }
-    done_cv_.notify_all();
+    // The failures, the down and wait()'s wake-up on the completion thread,
+    // behind the replies that came before: a down or a wait() that returns
+    // finds every ask completed.
+    io_runtime::get().complete([self = shared_from_this(), ordered = std::move(ordered), lost,
+                                reason = std::move(reason)]() mutable {
+      for (auto& [req, done] : ordered) {
+        const std::string why = self->actor_type_ + ": " + lost;
+        done(reply_view{false, {}, troupe::errc::peer_lost, why});
+      }
+      self->stand_in_.send(peer_gone{reason});
+      {
+        std::lock_guard lk(self->mu_);
+        self->reported_ = true;
+      }
+      self->done_cv_.notify_all();
+    });
   }
 
   std::string actor_type_;
@@ -435,7 +458,7 @@ void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
   try {
     if (p.terminated()) return;
     p.stop();
-    if (io_runtime::get().on_io_thread()) {
+    if (io_runtime::get().on_io_thread() || io_runtime::get().on_completion_thread()) {
       // The last handle dropped in a reply callback: waiting here would
       // wait for this very thread. The stop is sent; the EOF grace timer
       // and the pidfd finish the job.

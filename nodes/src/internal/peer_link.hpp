@@ -8,12 +8,12 @@
 // with a logged reason.
 
 #include <asio.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,13 +22,22 @@
 #include <thread>
 #include <vector>
 
+#include "troupe/actors/detail/unique_function.hpp"
+#include "troupe/nodes/process.hpp"
 #include "troupe/wire/frame.hpp"
 #include "troupe/wire/handshake.hpp"
-#include "troupe/nodes/process.hpp"
 
 namespace troupe::nodes::detail {
 
-/// The process's I/O thread (created on first use, joined at exit).
+/// The process's I/O thread and its completion thread (created on first
+/// use, joined at exit). The I/O thread serves every connection; the
+/// completion thread runs what completes an ask or a pool call (the reply
+/// callbacks, and with them the user's then() continuations), in the order
+/// the replies arrived, so that a slow continuation never holds up reading,
+/// heartbeats or reaping. Both refuse a blocking wait
+/// (troupe::detail::refuse_blocking_here): a get() there throws
+/// errc::would_block_worker instead of waiting for a reply only they
+/// could deliver.
 class io_runtime {
  public:
   static io_runtime& get();
@@ -36,8 +45,13 @@ class io_runtime {
   [[nodiscard]] bool on_io_thread() const noexcept {
     return std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
   }
+  [[nodiscard]] bool on_completion_thread() const noexcept {
+    return std::this_thread::get_id() == completion_id_.load(std::memory_order_acquire);
+  }
   /// Runs fn on the I/O thread and waits for it (runs it here if already there).
   void run_sync(const std::function<void()>& fn);
+  /// Queues fn for the completion thread (FIFO). @threadsafe
+  void complete(troupe::detail::unique_function<void()> fn);
 
   io_runtime();
   ~io_runtime();
@@ -45,10 +59,19 @@ class io_runtime {
   io_runtime& operator=(const io_runtime&) = delete;
 
  private:
+  void run_completions();
+
   asio::io_context ctx_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::atomic<std::thread::id> thread_id_{};
   std::thread thread_;
+
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::deque<troupe::detail::unique_function<void()>> completions_;
+  bool completion_stop_ = false;
+  std::atomic<std::thread::id> completion_id_{};
+  std::thread completion_thread_;
 };
 
 struct link_config {

@@ -231,6 +231,42 @@ TEST_CASE("a child inherits no descriptor but its own connection", "[nodes][proc
   CHECK(fd3_socket);
 }
 
+TEST_CASE("a blocking get in a continuation of an ask is refused", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys);
+  auto inner = std::make_shared<troupe::future<int>>();
+  auto outer = c.ask(pt::Get{}).then([c, inner](troupe::future<int> f) {
+    (void)f.get();  // ready: allowed
+    *inner = c.ask(pt::Get{});
+    try {
+      return "waited: " + std::to_string(inner->get());  // would wait for a reply
+    } catch (const troupe::error& e) {
+      return std::string(e.value() == troupe::errc::would_block_worker ? "refused" : e.what());
+    }
+  });
+  CHECK(outer.get(30s) == "refused");
+  CHECK(inner->get(30s) == 0);  // the backend lives on
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+}
+
+TEST_CASE("a slow continuation does not stall heartbeats", "[nodes][process]") {
+  // The continuation sleeps for longer than the heartbeat timeout; the
+  // child is not declared lost meanwhile, because the continuation does not
+  // run on the I/O thread.
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_timeout = 300ms;
+  opts.heartbeat_interval = 50ms;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  auto slow = c.ask(pt::Get{}).then([](troupe::future<int> f) {
+    std::this_thread::sleep_for(1500ms);
+    return f.get();
+  });
+  CHECK(slow.get(30s) == 0);
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+  CHECK_FALSE(c.terminated());
+}
+
 TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout

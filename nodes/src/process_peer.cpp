@@ -168,6 +168,19 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     stop_requested_.store(true, std::memory_order_release);
     (void)link_->post(frame_kind::stop, true);
   }
+  /// Kills the child if it is not gone `after` from now. @threadsafe
+  void kill_after(std::chrono::milliseconds after, const char* why) {
+    asio::post(io_runtime::get().context(), [self = shared_from_this(), after, why] {
+      if (self->reaped_) return;
+      self->release_timer_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+      self->release_timer_->expires_after(after);
+      self->release_timer_->async_wait([self, why](const asio::error_code& ec) {
+        if (ec || self->reaped_) return;
+        if (self->kill_note_.empty()) self->kill_note_ = why;
+        ::kill(self->pid_, SIGKILL);
+      });
+    });
+  }
   void kill_child(const char* why) {
     asio::post(io_runtime::get().context(), [self = shared_from_this(), why] {
       if (self->reaped_) return;
@@ -319,6 +332,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     wait_errno_ = r < 0 ? errno : 0;
     wait_status_ = st;
     if (grace_) grace_->cancel();
+    if (release_timer_) release_timer_->cancel();
     pid_watch_.reset();
     if (link_closed_) {
       report_exit();
@@ -414,6 +428,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   std::unique_ptr<asio::posix::stream_descriptor> pid_watch_;
   std::unique_ptr<asio::steady_timer> grace_;
   std::unique_ptr<asio::steady_timer> drain_;
+  std::unique_ptr<asio::steady_timer> release_timer_;  // the last ref's kill deadline
   std::shared_ptr<peer_link> link_;
   ref<stand_in> stand_in_;
   std::atomic<bool> stop_requested_{false};
@@ -460,8 +475,10 @@ void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
     p.stop();
     if (io_runtime::get().on_io_thread() || io_runtime::get().on_completion_thread()) {
       // The last handle dropped in a reply callback: waiting here would
-      // wait for this very thread. The stop is sent; the EOF grace timer
-      // and the pidfd finish the job.
+      // wait for the thread that reports the end. The stop is sent; a timer
+      // on the I/O thread kills the child if it has not gone after `grace`,
+      // and the pidfd reaps it.
+      p.kill_after(grace, "did not stop in time");
       return;
     }
     if (p.wait(grace)) return;

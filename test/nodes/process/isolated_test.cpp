@@ -267,6 +267,33 @@ TEST_CASE("a slow continuation does not stall heartbeats", "[nodes][process]") {
   CHECK_FALSE(c.terminated());
 }
 
+TEST_CASE("the last ref dropped in a continuation still ends a busy child", "[nodes][process]") {
+  // "Graceful, killed after 1 s" wherever the last ref dies: here on the
+  // thread that completes asks, while the child spins in a handler.
+  troupe::system sys;
+  bool on_completion_thread = false;
+  for (int attempt = 0; attempt < 20 && !on_completion_thread; ++attempt) {
+    auto holder = std::make_shared<troupe::isolated_ref<pt::Counter>>(
+        troupe::spawn_isolated<pt::Counter>(sys));
+    auto down = watch(sys, holder->addr());
+    for (int i = 0; i < 1000; ++i) holder->send(pt::Inc{1});
+    auto dropped = holder->ask(pt::Get{}).then([holder](troupe::future<int> f) mutable {
+      (void)f.get();
+      const bool there = troupe::nodes::detail::io_runtime::get().on_completion_thread();
+      holder->send(pt::Crash{pt::crash_kind::spin});  // busy from now on
+      *holder = {};                                   // the last ref
+      return there;
+    });
+    holder.reset();
+    on_completion_thread = dropped.get(30s);
+    const troupe::exit_reason why = down.get(30s);
+    INFO(why.to_string());
+    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+    CHECK(why.what.find("SIGKILL") != std::string::npos);
+  }
+  CHECK(on_completion_thread);
+}
+
 TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout

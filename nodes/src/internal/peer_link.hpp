@@ -80,7 +80,7 @@ struct link_config {
   int expected_pid = 0;  ///< 0: any
   std::string name;
   std::chrono::milliseconds heartbeat_interval{100};
-  std::chrono::milliseconds heartbeat_timeout{600};
+  std::chrono::milliseconds heartbeat_timeout{5000};  ///< as isolated_options
   std::chrono::milliseconds startup_timeout{10000};
   std::size_t send_queue_bytes = std::size_t{64} << 20;
   std::size_t max_frame = wire::default_max_frame;

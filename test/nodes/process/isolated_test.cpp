@@ -294,6 +294,22 @@ TEST_CASE("the last ref dropped in a continuation still ends a busy child", "[no
   CHECK(on_completion_thread);
 }
 
+TEST_CASE("every bound of isolated_options reaches the child", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_interval = 123ms;
+  opts.heartbeat_timeout = 4321ms;
+  opts.startup_timeout = 12345ms;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  const std::string args = c.ask(pt::Args{}).get(30s);
+  INFO(args);
+  CHECK(args.find(" hb=123 ") != std::string::npos);
+  CHECK(args.find(" hbto=4321 ") != std::string::npos);
+  CHECK(args.find(" st=12345 ") != std::string::npos);
+  // The default heartbeat timeout leaves room for a loaded machine.
+  CHECK(troupe::nodes::isolated_options{}.heartbeat_timeout >= 5s);
+}
+
 TEST_CASE("a SIGSTOPped child is declared down by missed heartbeats", "[nodes][process]") {
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // the default heartbeat bounds

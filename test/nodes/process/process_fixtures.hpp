@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -107,6 +108,13 @@ inline bool no_children_left() {
   return ::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 && errno == ECHILD;
 }
 
+/// Asks a child for its command line (the arguments joined by spaces).
+struct Args {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Args, "pt.args");
+
 class Counter : public troupe::actor<Counter> {
  public:
   void on(Inc m) { n_ += m.by; }
@@ -114,6 +122,16 @@ class Counter : public troupe::actor<Counter> {
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
   std::string on(Fds /*unused*/) const { return open_fds(); }
+  std::string on(Args /*unused*/) const {
+    std::string all;
+    if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
+      for (int ch = std::fgetc(f); ch != EOF; ch = std::fgetc(f)) {
+        all += ch == 0 ? ' ' : static_cast<char>(ch);
+      }
+      std::fclose(f);
+    }
+    return all;
+  }
   void on(Crash c) {
     switch (c.how) {
       case crash_kind::segv:
@@ -145,7 +163,7 @@ class Counter : public troupe::actor<Counter> {
   int n_ = 0;
   std::size_t blobs_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds);
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args);
 
 inline int add(int a, int b) { return a + b; }
 TROUPE_POOL_FUNCTION(add);

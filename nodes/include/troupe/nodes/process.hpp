@@ -49,9 +49,13 @@ struct isolated_options {
   /// Each side sends a heartbeat this often...
   std::chrono::milliseconds heartbeat_interval{100};
   /// ...and declares the other lost (and kills a child) after this long
-  /// without any frame from it. Default: lost within 1 s.
-  std::chrono::milliseconds heartbeat_timeout{600};
-  /// How long a child may take from exec to its handshake.
+  /// without any frame from it. The default holds on a loaded machine (a
+  /// sanitizer build sharing two cores): a hung child is lost within about
+  /// 5 s. Lower it where the machine is not loaded and faster detection
+  /// matters. Both sides use it (it is passed to the child).
+  std::chrono::milliseconds heartbeat_timeout{5000};
+  /// How long a child may take from exec to its handshake (the parent's
+  /// bound), and the child's bound for the parent's handshake.
   std::chrono::milliseconds startup_timeout{10000};
   /// RLIMIT_AS of the child in bytes (0: inherited).
   std::uint64_t limit_address_space = 0;

@@ -5,11 +5,14 @@
 
 #include <cstring>
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "internal/nodes_log.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/error.hpp"
 
 namespace troupe::nodes::detail {
 
@@ -83,16 +86,39 @@ void io_runtime::run_sync(const std::function<void()>& fn) {
     fn();
     return;
   }
+  // A failure comes back as its code and text, thrown anew on this thread:
+  // an exception object shared by both threads (exception_ptr) is released
+  // by whichever drops it last, inside the uninstrumented runtime.
   std::promise<void> done;
+  std::optional<troupe::errc> code;
+  std::string what;
+  bool failed = false;
   asio::post(ctx_, [&] {
     try {
       fn();
-      done.set_value();
+    } catch (const troupe::error& e) {
+      failed = true;
+      code = e.value();
+      what = e.what();
+      const std::string suffix = ": " + e.code().message();
+      if (what.size() >= suffix.size() &&
+          what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        what.resize(what.size() - suffix.size());
+      }
+    } catch (const std::exception& e) {
+      failed = true;
+      what = e.what();
     } catch (...) {
-      done.set_exception(std::current_exception());
+      failed = true;
+      what = "an exception that is not a std::exception";
     }
+    done.set_value();
   });
   done.get_future().get();
+  if (failed) {
+    if (code) throw troupe::error(*code, what);
+    throw std::runtime_error(what);
+  }
 }
 
 std::string signal_name(int sig) {

@@ -190,14 +190,27 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   }
 
   bool wait(std::chrono::milliseconds timeout) {
-    std::unique_lock lk(mu_);
-    if (!reported_ && troupe::detail::on_pool_worker()) {
-      // The completion thread sets reported_; the I/O thread feeds it.
-      throw troupe::error(troupe::errc::would_block_worker,
-                          "isolated_ref::wait: would block a pool worker or the process "
-                          "backend's I/O or completion thread");
+    if (troupe::detail::on_pool_worker()) {
+      std::lock_guard lk(mu_);
+      if (!reported_) {
+        // The completion thread sets reported_; the I/O thread feeds it.
+        throw troupe::error(troupe::errc::would_block_worker,
+                            "isolated_ref::wait: would block a pool worker or the process "
+                            "backend's I/O or completion thread");
+      }
     }
-    return done_cv_.wait_for(lk, timeout, [&] { return reported_; });
+    return wait_reported(timeout);
+  }
+  /// wait() without its check: for peer_release (not on a backend thread).
+  bool wait_reported(std::chrono::milliseconds timeout) {
+    std::shared_ptr<process_peer> handed;  // released after the lock, on this thread
+    std::unique_lock lk(mu_);
+    ++waiters_;
+    const bool done = done_cv_.wait_for(lk, timeout, [&] { return reported_; });
+    --waiters_;
+    handed = std::move(handoff_);
+    lk.unlock();
+    return done;
   }
   [[nodiscard]] bool terminated() const {
     std::lock_guard lk(mu_);
@@ -413,11 +426,15 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         done(reply_view{false, {}, troupe::errc::peer_lost, why});
       }
       self->stand_in_.send(peer_gone{reason});
-      {
-        std::lock_guard lk(self->mu_);
-        self->reported_ = true;
-      }
-      self->done_cv_.notify_all();
+      // A thread in wait() may go on to destroy the system: this job's
+      // reference (whose release may free the stand-in's cell) goes to it,
+      // so that it is released there, before the system's end. Notified
+      // under the lock: once it is released this job touches nothing.
+      process_peer* p = self.get();
+      std::lock_guard lk(p->mu_);
+      p->reported_ = true;
+      if (p->waiters_ > 0) p->handoff_ = std::move(self);
+      p->done_cv_.notify_all();
     });
   }
 
@@ -448,6 +465,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   std::unordered_map<std::uint64_t, reply_fn> pending_;
   bool finished_ = false;  // pending asks failed; new ones fail at once
   bool reported_ = false;  // down sent and on_lost run
+  int waiters_ = 0;        // threads in wait()
+  std::shared_ptr<process_peer> handoff_;  // the completion job's reference, for a waiter
   std::string lost_text_;
 };
 
@@ -471,9 +490,17 @@ void peer_stop(process_peer& p) { p.stop(); }
 void peer_kill(process_peer& p) { p.kill_child("killed by its parent"); }
 void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
   try {
-    if (p.terminated()) return;
+    const bool backend_thread =
+        io_runtime::get().on_io_thread() || io_runtime::get().on_completion_thread();
+    if (p.terminated()) {
+      // Gone; its down may still be on its way. Waiting for it also takes
+      // over the completion's last reference, so that the stand-in is
+      // released here, before this thread may end the system.
+      if (!backend_thread) p.wait_reported(std::chrono::milliseconds(10000));
+      return;
+    }
     p.stop();
-    if (io_runtime::get().on_io_thread() || io_runtime::get().on_completion_thread()) {
+    if (backend_thread) {
       // The last handle dropped in a reply callback: waiting here would
       // wait for the thread that reports the end. The stop is sent; a timer
       // on the I/O thread kills the child if it has not gone after `grace`,
@@ -481,9 +508,9 @@ void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
       p.kill_after(grace, "did not stop in time");
       return;
     }
-    if (p.wait(grace)) return;
+    if (p.wait_reported(grace)) return;
     p.kill_child("did not stop in time");
-    p.wait(std::chrono::milliseconds(10000));
+    p.wait_reported(std::chrono::milliseconds(10000));
   } catch (...) {
     log_error("troupe.nodes: releasing child {} failed", p.pid());
   }

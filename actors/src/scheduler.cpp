@@ -33,7 +33,10 @@ std::uint64_t xorshift(std::uint64_t& s) noexcept {
 
 }  // namespace
 
-bool on_pool_worker() noexcept { return tl_worker != nullptr; }
+thread_local bool tl_refuse_blocking = false;
+
+bool on_pool_worker() noexcept { return tl_worker != nullptr || tl_refuse_blocking; }
+void refuse_blocking_here() noexcept { tl_refuse_blocking = true; }
 
 }  // namespace troupe::detail
 

@@ -51,7 +51,8 @@ void throw_no_state(const char* op) {
 void throw_would_block(const char* op) {
   throw error(errc::would_block_worker,
               std::string(op) +
-                  ": would block a pool worker thread (use then(), when_ready() or co_await)");
+                  ": would block a pool worker thread or a runtime thread such as the process "
+                  "backend's I/O thread (use then(), when_ready() or co_await)");
 }
 
 void throw_timeout(const char* op, std::chrono::nanoseconds d) {

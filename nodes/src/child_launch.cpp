@@ -48,6 +48,7 @@ launched_child spawn_child(std::string_view actor_name, const isolated_options& 
       "ppid=" + std::to_string(::getpid()),
       "hb=" + std::to_string(opts.heartbeat_interval.count()),
       "hbto=" + std::to_string(opts.heartbeat_timeout.count()),
+      "st=" + std::to_string(opts.startup_timeout.count()),
       "as=" + std::to_string(opts.limit_address_space),
       "cpu=" + std::to_string(opts.limit_cpu_seconds),
       "maxframe=" + std::to_string(opts.max_frame),

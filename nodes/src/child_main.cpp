@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -154,6 +155,34 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   }
 }
 
+// Before main(): a child arms its parent-death signal at once, so that
+// the window in which its parent may die unnoticed ends at exec plus static
+// initialization, not at the user's call of child_main; and it checks that
+// its parent is still the one that started it.
+bool arm_parent_death_early() noexcept {
+  const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[512];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  const std::string_view all(buf, static_cast<std::size_t>(n));
+  const std::size_t first = all.find('\0');
+  if (first == std::string_view::npos) return false;
+  const std::string_view rest = all.substr(first + 1);
+  const std::string_view arg1 = rest.substr(0, rest.find('\0'));
+  if (arg1 != child_marker) return false;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const std::string_view key = "ppid=";
+  const std::size_t at = all.find(key);
+  if (at == std::string_view::npos) return true;
+  const long ppid = std::strtol(buf + at + key.size(), nullptr, 10);
+  if (ppid == 0 || ::getppid() != ppid) ::_exit(70);
+  return true;
+}
+[[maybe_unused]] const bool g_parent_death_armed = arm_parent_death_early();
+
 }  // namespace
 
 void reply_ok(std::uint64_t req, encode_fn enc, const void* value) {
@@ -190,6 +219,8 @@ std::optional<int> child_main(int argc, char** argv) {
   const auto ppid = static_cast<pid_t>(child_arg_u64(argc, argv, "ppid"));
   // Die with the parent (the thread that spawned us lives as long as the
   // parent's I/O runtime), and catch a parent that died before this line.
+  // (Armed already before main() by arm_parent_death_early; again here in
+  // case /proc could not be read then.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (ppid == 0 || ::getppid() != ppid) ::_exit(70);
   if (const std::uint64_t as = child_arg_u64(argc, argv, "as"); as != 0) {
@@ -219,6 +250,7 @@ std::optional<int> child_main(int argc, char** argv) {
   if (auto v = child_arg_u64(argc, argv, "hbto")) {
     cfg.heartbeat_timeout = std::chrono::milliseconds(v);
   }
+  if (auto v = child_arg_u64(argc, argv, "st")) cfg.startup_timeout = std::chrono::milliseconds(v);
   if (auto v = child_arg_u64(argc, argv, "maxframe")) cfg.max_frame = v;
   st.link = std::make_shared<peer_link>(rt.context(), child_fd, cfg);
   st.link->start([](frame_kind k, std::span<const std::byte> body) { on_child_frame(k, body); },

@@ -5,11 +5,14 @@
 
 #include <cstring>
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "internal/nodes_log.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/error.hpp"
 
 namespace troupe::nodes::detail {
 
@@ -21,8 +24,10 @@ io_runtime& io_runtime::get() {
 }
 
 io_runtime::io_runtime() : work_(asio::make_work_guard(ctx_)) {
+  completion_thread_ = std::thread([this] { run_completions(); });
   thread_ = std::thread([this] {
     thread_id_.store(std::this_thread::get_id(), std::memory_order_release);
+    troupe::detail::refuse_blocking_here();
     for (;;) {
       try {
         ctx_.run();
@@ -38,6 +43,42 @@ io_runtime::~io_runtime() {
   work_.reset();
   ctx_.stop();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lk(completion_mu_);
+    completion_stop_ = true;
+  }
+  completion_cv_.notify_all();
+  if (completion_thread_.joinable()) completion_thread_.join();
+}
+
+void io_runtime::complete(troupe::detail::unique_function<void()> fn) {
+  {
+    std::lock_guard lk(completion_mu_);
+    completions_.push_back(std::move(fn));
+  }
+  completion_cv_.notify_one();
+}
+
+void io_runtime::run_completions() {
+  completion_id_.store(std::this_thread::get_id(), std::memory_order_release);
+  troupe::detail::refuse_blocking_here();
+  for (;;) {
+    troupe::detail::unique_function<void()> fn;
+    {
+      std::unique_lock lk(completion_mu_);
+      completion_cv_.wait(lk, [&] { return completion_stop_ || !completions_.empty(); });
+      if (completions_.empty()) return;  // stopping, and everything queued has run
+      fn = std::move(completions_.front());
+      completions_.pop_front();
+    }
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log_error("troupe.nodes: a reply callback threw: {}", e.what());
+    } catch (...) {
+      log_error("troupe.nodes: a reply callback threw");
+    }
+  }
 }
 
 void io_runtime::run_sync(const std::function<void()>& fn) {
@@ -45,16 +86,39 @@ void io_runtime::run_sync(const std::function<void()>& fn) {
     fn();
     return;
   }
+  // A failure comes back as its code and text, thrown anew on this thread:
+  // an exception object shared by both threads (exception_ptr) is released
+  // by whichever drops it last, inside the uninstrumented runtime.
   std::promise<void> done;
+  std::optional<troupe::errc> code;
+  std::string what;
+  bool failed = false;
   asio::post(ctx_, [&] {
     try {
       fn();
-      done.set_value();
+    } catch (const troupe::error& e) {
+      failed = true;
+      code = e.value();
+      what = e.what();
+      const std::string suffix = ": " + e.code().message();
+      if (what.size() >= suffix.size() &&
+          what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        what.resize(what.size() - suffix.size());
+      }
+    } catch (const std::exception& e) {
+      failed = true;
+      what = e.what();
     } catch (...) {
-      done.set_exception(std::current_exception());
+      failed = true;
+      what = "an exception that is not a std::exception";
     }
+    done.set_value();
   });
   done.get_future().get();
+  if (failed) {
+    if (code) throw troupe::error(*code, what);
+    throw std::runtime_error(what);
+  }
 }
 
 std::string signal_name(int sig) {
@@ -152,7 +216,7 @@ void peer_link::write_inflight() {
   asio::async_write(sock_, asio::buffer(inflight_.data() + off, inflight_.size() - off),
                     [self = shared_from_this()](const asio::error_code& ec, std::size_t /*n*/) {
                       if (ec) {
-                        self->fail("write: " + ec.message(), false);
+                        self->write_failed("write: " + ec.message());
                         return;
                       }
                       self->do_write();
@@ -181,6 +245,27 @@ void peer_link::do_write() {
   write_inflight();
 }
 
+void peer_link::write_failed(std::string why) {
+  if (failed_) return;
+  if (!handshaken()) {
+    fail(why, false);
+    return;
+  }
+  // The peer is gone or going (EPIPE, ECONNRESET): nothing more is sent,
+  // but what it wrote before it went is still read, to EOF; the link then
+  // closes with this reason.
+  {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    writing_ = false;
+    enc_.clear();
+    asio::error_code ignored;
+    sock_.shutdown(asio::socket_base::shutdown_send, ignored);
+  }
+  room_.notify_all();
+  if (write_error_.empty()) write_error_ = std::move(why);
+}
+
 void peer_link::do_read() {
   std::span<std::byte> space;
   try {
@@ -194,7 +279,9 @@ void peer_link::do_read() {
       [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
         if (self->failed_) return;
         if (ec) {
-          if (ec == asio::error::eof) {
+          if (!self->write_error_.empty()) {
+            self->fail(self->write_error_ + " (read to the end: " + ec.message() + ")", false);
+          } else if (ec == asio::error::eof) {
             self->fail(self->handshaken() ? "connection closed by peer (EOF)"
                                           : "connection closed by peer before the handshake",
                        self->handshaken());

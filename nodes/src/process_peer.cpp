@@ -3,6 +3,7 @@
 // reaping through the pidfd, and the down reason of the local stand-in.
 // Implements launch() and the peer_* functions of troupe/nodes/process.hpp.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "internal/nodes_log.hpp"
 #include "internal/peer_link.hpp"
 #include "troupe/actors/actor.hpp"
+#include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/message.hpp"
@@ -33,6 +35,10 @@
 namespace troupe::nodes::detail {
 
 namespace {
+
+/// How long the parent reads a reaped child's connection for its last
+/// frames before it closes it anyway (EOF normally comes at once).
+constexpr std::chrono::milliseconds drain_timeout{5000};
 
 /// The local stand-in of an isolated actor: terminates with its down reason.
 struct peer_gone {
@@ -57,13 +63,33 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   // Runs on the I/O thread (PR_SET_PDEATHSIG follows the spawning thread).
   void start(troupe::system& sys, std::string_view actor_name, const isolated_options& opts) {
-    const launched_child child = spawn_child(actor_name, opts);
+    // The stand-in first: a system that is shutting down refuses it (and so
+    // the spawn) before any child process or descriptor exists.
+    stand_in_ = sys.spawn<stand_in>();
+    launched_child child;
+    try {
+      child = spawn_child(actor_name, opts);
+    } catch (...) {
+      stand_in_.send(
+          peer_gone{exit_reason{exit_reason::kind::peer_lost, "the child could not be started"}});
+      throw;
+    }
     pid_ = child.pid;
     pidfd_ = child.pidfd;
-    stand_in_ = sys.spawn<stand_in>();
 
     auto& ctx = io_runtime::get().context();
-    pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, ::dup(pidfd_));
+    // Close-on-exec like every troupe descriptor: a plain dup() would hand
+    // this pidfd to every child started after this one.
+    const int watch_fd = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 0);
+    if (watch_fd < 0) {
+      const int err = errno;
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      ::close(child.fd);
+      throw troupe::error(troupe::errc::invalid_argument,
+                          std::string("fcntl F_DUPFD_CLOEXEC of a pidfd: ") + std::strerror(err));
+    }
+    pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, watch_fd);
     link_config cfg;
     cfg.my_role = wire::peer_role::parent;
     cfg.peer_role = wire::peer_role::child;
@@ -149,6 +175,19 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     stop_requested_.store(true, std::memory_order_release);
     (void)link_->post(frame_kind::stop, true);
   }
+  /// Kills the child if it is not gone `after` from now. @threadsafe
+  void kill_after(std::chrono::milliseconds after, const char* why) {
+    asio::post(io_runtime::get().context(), [self = shared_from_this(), after, why] {
+      if (self->reaped_) return;
+      self->release_timer_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+      self->release_timer_->expires_after(after);
+      self->release_timer_->async_wait([self, why](const asio::error_code& ec) {
+        if (ec || self->reaped_) return;
+        if (self->kill_note_.empty()) self->kill_note_ = why;
+        ::kill(self->pid_, SIGKILL);
+      });
+    });
+  }
   void kill_child(const char* why) {
     asio::post(io_runtime::get().context(), [self = shared_from_this(), why] {
       if (self->reaped_) return;
@@ -158,8 +197,27 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   }
 
   bool wait(std::chrono::milliseconds timeout) {
+    if (troupe::detail::on_pool_worker()) {
+      std::lock_guard lk(mu_);
+      if (!reported_) {
+        // The completion thread sets reported_; the I/O thread feeds it.
+        throw troupe::error(troupe::errc::would_block_worker,
+                            "isolated_ref::wait: would block a pool worker or the process "
+                            "backend's I/O or completion thread");
+      }
+    }
+    return wait_reported(timeout);
+  }
+  /// wait() without its check: for peer_release (not on a backend thread).
+  bool wait_reported(std::chrono::milliseconds timeout) {
+    std::shared_ptr<process_peer> handed;  // released after the lock, on this thread
     std::unique_lock lk(mu_);
-    return done_cv_.wait_for(lk, timeout, [&] { return reported_; });
+    ++waiters_;
+    const bool done = done_cv_.wait_for(lk, timeout, [&] { return reported_; });
+    --waiters_;
+    handed = std::move(handoff_);
+    lk.unlock();
+    return done;
   }
   [[nodiscard]] bool terminated() const {
     std::lock_guard lk(mu_);
@@ -228,16 +286,26 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
           done = std::move(it->second);
           pending_.erase(it);
         }
+        // Completed on the completion thread: the user's continuations run
+        // there, never on this I/O thread.
+        auto& rt = io_runtime::get();
         if (!bad.empty()) {
           // The ask fails with the reason; the link closes (the peer broke
           // the protocol), which fails the rest as peer_lost.
-          done(reply_view{false, {}, troupe::errc::peer_lost, "ask " + actor_type_ + ": " + bad});
+          rt.complete([done = std::move(done), why = "ask " + actor_type_ + ": " + bad]() mutable {
+            done(reply_view{false, {}, troupe::errc::peer_lost, why});
+          });
           throw std::runtime_error(bad);
         }
         if (k == frame_kind::reply_ok) {
-          done(reply_view{true, body.subspan(8), {}, {}});
+          std::vector<std::byte> value(body.begin() + 8, body.end());
+          rt.complete([done = std::move(done), value = std::move(value)]() mutable {
+            done(reply_view{true, value, {}, {}});
+          });
         } else {
-          done(reply_view{false, {}, static_cast<troupe::errc>(code), what});
+          rt.complete([done = std::move(done), code, what = std::move(what)]() mutable {
+            done(reply_view{false, {}, static_cast<troupe::errc>(code), what});
+          });
         }
         return;
       }
@@ -260,10 +328,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   void on_link_closed(const std::string& why, bool clean) {
     link_reason_ = why;
-    if (!clean && !reaped_) {
+    link_closed_ = true;
+    if (reaped_) {
+      // The child was reaped first; its last frames are read now.
+      if (drain_) drain_->cancel();
+      report_exit();
+      return;
+    }
+    if (!clean) {
       if (kill_note_.empty()) kill_note_ = why;
       ::kill(pid_, SIGKILL);
-    } else if (!reaped_) {
+    } else {
       // EOF: the child is exiting; make sure it does.
       grace_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
       grace_->expires_after(std::chrono::milliseconds(1000));
@@ -285,14 +360,38 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       return;
     }
     reaped_ = true;
+    wait_rc_ = r;
+    wait_errno_ = r < 0 ? errno : 0;
+    wait_status_ = st;
     if (grace_) grace_->cancel();
+    if (release_timer_) release_timer_->cancel();
     pid_watch_.reset();
-    link_->close("child exited");
+    if (link_closed_) {
+      report_exit();
+      return;
+    }
+    // Replies the child sent before it exited may still sit unread in the
+    // socket: read them to EOF before anything pending fails. The child is
+    // gone, so EOF follows its last byte; the timer only guards against a
+    // descriptor some other process still holds.
+    drain_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+    drain_->expires_after(drain_timeout);
+    drain_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (ec || self->link_closed_) return;
+      self->link_->close("child exited; its connection did not reach EOF");
+    });
+  }
+
+  /// The child is reaped and its connection closed (read to the end): the
+  /// down reason from the exit status and the child's last frames.
+  void report_exit() {
+    const int st = wait_status_;
+    const pid_t r = wait_rc_;
     const std::string who = "child " + std::to_string(pid_);
     std::string how;
     bool clean_exit = false;
     if (r < 0) {
-      how = "could not be reaped: " + std::string(std::strerror(errno));
+      how = "could not be reaped: " + std::string(std::strerror(wait_errno_));
     } else if (WIFSIGNALED(st)) {
       const int sig = WTERMSIG(st);
       how = "killed by signal " + std::to_string(sig) + " (" + signal_name(sig) + ")";
@@ -332,20 +431,30 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     std::vector<std::pair<std::uint64_t, reply_fn>> ordered;
     for (auto& kv : pending) ordered.emplace_back(kv.first, std::move(kv.second));
     std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    for (auto& [req, done] : ordered) {
-      const std::string why = actor_type_ + ": " + lost;
-      done(reply_view{false, {}, troupe::errc::peer_lost, why});
-    }
     if (reason.code != exit_reason::kind::normal) {
       log_warn("troupe.nodes: {} ({}) down: {}", actor_type_, pid_, reason.to_string());
     }
-    stand_in_.send(peer_gone{reason});
     if (on_lost_) on_lost_(reason);
-    {
-      std::lock_guard lk(mu_);
-      reported_ = true;
-    }
-    done_cv_.notify_all();
+    // The failures, the down and wait()'s wake-up on the completion thread,
+    // behind the replies that came before: a down or a wait() that returns
+    // finds every ask completed.
+    io_runtime::get().complete([self = shared_from_this(), ordered = std::move(ordered), lost,
+                                reason = std::move(reason)]() mutable {
+      for (auto& [req, done] : ordered) {
+        const std::string why = self->actor_type_ + ": " + lost;
+        done(reply_view{false, {}, troupe::errc::peer_lost, why});
+      }
+      self->stand_in_.send(peer_gone{reason});
+      // A thread in wait() may go on to destroy the system: this job's
+      // reference (whose release may free the stand-in's cell) goes to it,
+      // so that it is released there, before the system's end. Notified
+      // under the lock: once it is released this job touches nothing.
+      process_peer* p = self.get();
+      std::lock_guard lk(p->mu_);
+      p->reported_ = true;
+      if (p->waiters_ > 0) p->handoff_ = std::move(self);
+      p->done_cv_.notify_all();
+    });
   }
 
   std::string actor_type_;
@@ -354,11 +463,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   int pidfd_ = -1;
   std::unique_ptr<asio::posix::stream_descriptor> pid_watch_;
   std::unique_ptr<asio::steady_timer> grace_;
+  std::unique_ptr<asio::steady_timer> drain_;
+  std::unique_ptr<asio::steady_timer> release_timer_;  // the last ref's kill deadline
   std::shared_ptr<peer_link> link_;
   ref<stand_in> stand_in_;
   std::atomic<bool> stop_requested_{false};
   // I/O thread only:
   bool reaped_ = false;
+  bool link_closed_ = false;
+  pid_t wait_rc_ = 0;
+  int wait_errno_ = 0;
+  int wait_status_ = 0;
   std::string link_reason_;
   std::string kill_note_;
   std::optional<exit_reason> actor_exit_;
@@ -369,6 +484,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   std::unordered_map<std::uint64_t, reply_fn> pending_;
   bool finished_ = false;  // pending asks failed; new ones fail at once
   bool reported_ = false;  // down sent and on_lost run
+  int waiters_ = 0;        // threads in wait()
+  std::shared_ptr<process_peer> handoff_;  // the completion job's reference, for a waiter
   std::string lost_text_;
 };
 
@@ -392,17 +509,27 @@ void peer_stop(process_peer& p) { p.stop(); }
 void peer_kill(process_peer& p) { p.kill_child("killed by its parent"); }
 void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
   try {
-    if (p.terminated()) return;
-    p.stop();
-    if (io_runtime::get().on_io_thread()) {
-      // The last handle dropped in a reply callback: waiting here would
-      // wait for this very thread. The stop is sent; the EOF grace timer
-      // and the pidfd finish the job.
+    const bool backend_thread =
+        io_runtime::get().on_io_thread() || io_runtime::get().on_completion_thread();
+    if (p.terminated()) {
+      // Gone; its down may still be on its way. Waiting for it also takes
+      // over the completion's last reference, so that the stand-in is
+      // released here, before this thread may end the system.
+      if (!backend_thread) p.wait_reported(std::chrono::milliseconds(10000));
       return;
     }
-    if (p.wait(grace)) return;
+    p.stop();
+    if (backend_thread) {
+      // The last handle dropped in a reply callback: waiting here would
+      // wait for the thread that reports the end. The stop is sent; a timer
+      // on the I/O thread kills the child if it has not gone after `grace`,
+      // and the pidfd reaps it.
+      p.kill_after(grace, "did not stop in time");
+      return;
+    }
+    if (p.wait_reported(grace)) return;
     p.kill_child("did not stop in time");
-    p.wait(std::chrono::milliseconds(10000));
+    p.wait_reported(std::chrono::milliseconds(10000));
   } catch (...) {
     log_error("troupe.nodes: releasing child {} failed", p.pid());
   }

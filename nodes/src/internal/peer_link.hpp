@@ -8,12 +8,12 @@
 // with a logged reason.
 
 #include <asio.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,13 +22,22 @@
 #include <thread>
 #include <vector>
 
+#include "troupe/actors/detail/unique_function.hpp"
+#include "troupe/nodes/process.hpp"
 #include "troupe/wire/frame.hpp"
 #include "troupe/wire/handshake.hpp"
-#include "troupe/nodes/process.hpp"
 
 namespace troupe::nodes::detail {
 
-/// The process's I/O thread (created on first use, joined at exit).
+/// The process's I/O thread and its completion thread (created on first
+/// use, joined at exit). The I/O thread serves every connection; the
+/// completion thread runs what completes an ask or a pool call (the reply
+/// callbacks, and with them the user's then() continuations), in the order
+/// the replies arrived, so that a slow continuation never holds up reading,
+/// heartbeats or reaping. Both refuse a blocking wait
+/// (troupe::detail::refuse_blocking_here): a get() there throws
+/// errc::would_block_worker instead of waiting for a reply only they
+/// could deliver.
 class io_runtime {
  public:
   static io_runtime& get();
@@ -36,8 +45,13 @@ class io_runtime {
   [[nodiscard]] bool on_io_thread() const noexcept {
     return std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
   }
+  [[nodiscard]] bool on_completion_thread() const noexcept {
+    return std::this_thread::get_id() == completion_id_.load(std::memory_order_acquire);
+  }
   /// Runs fn on the I/O thread and waits for it (runs it here if already there).
   void run_sync(const std::function<void()>& fn);
+  /// Queues fn for the completion thread (FIFO). @threadsafe
+  void complete(troupe::detail::unique_function<void()> fn);
 
   io_runtime();
   ~io_runtime();
@@ -45,10 +59,19 @@ class io_runtime {
   io_runtime& operator=(const io_runtime&) = delete;
 
  private:
+  void run_completions();
+
   asio::io_context ctx_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::atomic<std::thread::id> thread_id_{};
   std::thread thread_;
+
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::deque<troupe::detail::unique_function<void()>> completions_;
+  bool completion_stop_ = false;
+  std::atomic<std::thread::id> completion_id_{};
+  std::thread completion_thread_;
 };
 
 struct link_config {
@@ -57,7 +80,7 @@ struct link_config {
   int expected_pid = 0;  ///< 0: any
   std::string name;
   std::chrono::milliseconds heartbeat_interval{100};
-  std::chrono::milliseconds heartbeat_timeout{600};
+  std::chrono::milliseconds heartbeat_timeout{5000};  ///< as isolated_options
   std::chrono::milliseconds startup_timeout{10000};
   std::size_t send_queue_bytes = std::size_t{64} << 20;
   std::size_t max_frame = wire::default_max_frame;
@@ -124,6 +147,8 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   void on_payload(std::span<const std::byte> payload);
   void arm_heartbeat();
   void fail(const std::string& why, bool clean);  // I/O thread
+  /// A write failed: stop sending, read on to the end, then fail. I/O thread.
+  void write_failed(std::string why);
 
   asio::io_context& ctx_;
   asio::local::stream_protocol::socket sock_;
@@ -137,6 +162,7 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   wire::handshake peer_hello_;
   std::atomic<bool> handshaken_{false};
   bool failed_ = false;  // I/O thread
+  std::string write_error_;  // I/O thread: the failed write, reading on to the end
 
   mutable std::mutex mu_;
   std::condition_variable room_;

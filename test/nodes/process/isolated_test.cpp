@@ -173,26 +173,162 @@ TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
   CHECK(why.code == troupe::exit_reason::kind::normal);
 }
 
-TEST_CASE("a SIGSTOPped child is declared down within the heartbeat bound", "[nodes][process]") {
+TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][process]") {
+  // The parent reads the replies slowly (each completion sleeps): the child
+  // has written them all and exited while most still sit unread in the
+  // parent's socket. Every one of them must complete its ask.
   troupe::system sys;
-  troupe::nodes::isolated_options opts;  // defaults: 100 ms interval, 600 ms timeout
+  for (int round = 0; round < 3; ++round) {
+    auto c = troupe::spawn_isolated<pt::Counter>(sys);
+    std::vector<troupe::future<std::string>> replies;
+    for (int i = 0; i < 200; ++i) {
+      replies.push_back(
+          c.ask(pt::Echo{std::string(2000, 'x')}).then([](troupe::future<std::string> f) {
+            std::this_thread::sleep_for(1ms);
+            return f.get();
+          }));
+    }
+    c.stop();
+    for (auto& f : replies) {
+      std::string got;
+      try {
+        got = f.get(30s);
+      } catch (const troupe::error& e) {
+        got = e.what();
+      }
+      INFO(got.substr(0, 200));
+      REQUIRE(got.rfind(std::string(2000, 'x') + " from ", 0) == 0);
+    }
+    CHECK(c.wait(30s));
+  }
+}
+
+TEST_CASE("a child inherits no descriptor but its own connection", "[nodes][process]") {
+  // Earlier children's pidfds and sockets, and the parent's own, are all
+  // close-on-exec: the last child sees only its stdio, its connection on
+  // fd 3 and what its own runtime opened (no pidfd, one socket).
+  troupe::system sys;
+  std::vector<troupe::isolated_ref<pt::Counter>> children;
+  for (int i = 0; i < 3; ++i) children.push_back(troupe::spawn_isolated<pt::Counter>(sys));
+  const std::string fds = children.back().ask(pt::Fds{}).get(30s);
+  INFO(fds);
+  std::size_t sockets = 0;
+  std::size_t pidfds = 0;
+  bool fd3_socket = false;
+  std::size_t pos = 0;
+  while (pos < fds.size()) {
+    const std::size_t end = fds.find('\n', pos);
+    const std::string line = fds.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find("socket:") != std::string::npos) {
+      ++sockets;
+      if (line.rfind("3 -> ", 0) == 0) fd3_socket = true;
+    }
+    if (line.find("pidfd") != std::string::npos) ++pidfds;
+  }
+  CHECK(pidfds == 0);
+  CHECK(sockets == 1);
+  CHECK(fd3_socket);
+}
+
+TEST_CASE("a blocking get in a continuation of an ask is refused", "[nodes][process]") {
+  troupe::system sys;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys);
+  auto inner = std::make_shared<troupe::future<int>>();
+  auto outer = c.ask(pt::Get{}).then([c, inner](troupe::future<int> f) {
+    (void)f.get();  // ready: allowed
+    *inner = c.ask(pt::Get{});
+    try {
+      return "waited: " + std::to_string(inner->get());  // would wait for a reply
+    } catch (const troupe::error& e) {
+      return std::string(e.value() == troupe::errc::would_block_worker ? "refused" : e.what());
+    }
+  });
+  CHECK(outer.get(30s) == "refused");
+  CHECK(inner->get(30s) == 0);  // the backend lives on
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+}
+
+TEST_CASE("a slow continuation does not stall heartbeats", "[nodes][process]") {
+  // The continuation sleeps for longer than the heartbeat timeout; the
+  // child is not declared lost meanwhile, because the continuation does not
+  // run on the I/O thread.
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_timeout = 300ms;
+  opts.heartbeat_interval = 50ms;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  auto slow = c.ask(pt::Get{}).then([](troupe::future<int> f) {
+    std::this_thread::sleep_for(1500ms);
+    return f.get();
+  });
+  CHECK(slow.get(30s) == 0);
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+  CHECK_FALSE(c.terminated());
+}
+
+TEST_CASE("the last ref dropped in a continuation still ends a busy child", "[nodes][process]") {
+  // "Graceful, killed after 1 s" wherever the last ref dies: here on the
+  // thread that completes asks, while the child spins in a handler.
+  troupe::system sys;
+  bool on_completion_thread = false;
+  for (int attempt = 0; attempt < 20 && !on_completion_thread; ++attempt) {
+    auto holder = std::make_shared<troupe::isolated_ref<pt::Counter>>(
+        troupe::spawn_isolated<pt::Counter>(sys));
+    auto down = watch(sys, holder->addr());
+    for (int i = 0; i < 1000; ++i) holder->send(pt::Inc{1});
+    auto dropped = holder->ask(pt::Get{}).then([holder](troupe::future<int> f) mutable {
+      (void)f.get();
+      const bool there = troupe::nodes::detail::io_runtime::get().on_completion_thread();
+      holder->send(pt::Crash{pt::crash_kind::spin});  // busy from now on
+      *holder = {};                                   // the last ref
+      return there;
+    });
+    holder.reset();
+    on_completion_thread = dropped.get(30s);
+    const troupe::exit_reason why = down.get(30s);
+    INFO(why.to_string());
+    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+    CHECK(why.what.find("SIGKILL") != std::string::npos);
+  }
+  CHECK(on_completion_thread);
+}
+
+TEST_CASE("every bound of isolated_options reaches the child", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_interval = 123ms;
+  opts.heartbeat_timeout = 4321ms;
+  opts.startup_timeout = 12345ms;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  const std::string args = c.ask(pt::Args{}).get(30s);
+  INFO(args);
+  CHECK(args.find(" hb=123 ") != std::string::npos);
+  CHECK(args.find(" hbto=4321 ") != std::string::npos);
+  CHECK(args.find(" st=12345 ") != std::string::npos);
+  // The default heartbeat timeout leaves room for a loaded machine.
+  CHECK(troupe::nodes::isolated_options{}.heartbeat_timeout >= 5s);
+}
+
+TEST_CASE("a SIGSTOPped child is declared down by missed heartbeats", "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;  // the default heartbeat bounds
   auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
   auto down = watch(sys, c.addr());
   REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
   auto pending = c.ask(pt::Get{});
-  const auto t0 = std::chrono::steady_clock::now();
   ::kill(c.pid(), SIGSTOP);
-  REQUIRE(c.wait(5s));
-  const auto took = std::chrono::steady_clock::now() - t0;
-  CHECK(took < 1000ms);
-  const troupe::exit_reason why = down.get(5s);
+  // Declared lost after heartbeat_timeout; the bound here is only generous
+  // (a loaded machine is slow), no speed is asserted.
+  REQUIRE(c.wait(opts.heartbeat_timeout + 30s));
+  const troupe::exit_reason why = down.get(30s);
   INFO(why.to_string());
   CHECK(why.code == troupe::exit_reason::kind::peer_lost);
   CHECK(why.what.find("missed heartbeats") != std::string::npos);
   CHECK(why.what.find("SIGKILL") != std::string::npos);
   // pending either got its answer before the stop or failed: never hangs.
   try {
-    (void)pending.get(1s);
+    (void)pending.get(30s);
   } catch (const troupe::error& e) {
     CHECK(e.value() == troupe::errc::peer_lost);
   }
@@ -244,7 +380,7 @@ TEST_CASE("a child over its address-space limit fails and is reported", "[nodes]
 }
 #endif
 
-TEST_CASE("children exit within a second when the parent is SIGKILLed", "[nodes][process]") {
+TEST_CASE("children exit when the parent is SIGKILLed", "[nodes][process]") {
   // Orphans are re-parented to this process, so it can reap and time them.
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   int p[2];
@@ -269,7 +405,9 @@ TEST_CASE("children exit within a second when the parent is SIGKILLed", "[nodes]
   REQUIRE(::waitpid(parent, &st, 0) == parent);
   const auto t0 = std::chrono::steady_clock::now();
   bool gone = false;
-  while (std::chrono::steady_clock::now() - t0 < 1s) {
+  // PR_SET_PDEATHSIG kills them at once; the bound is generous for a
+  // loaded machine.
+  while (std::chrono::steady_clock::now() - t0 < 30s) {
     if (::waitpid(child, &st, WNOHANG) == child) {
       gone = true;
       break;

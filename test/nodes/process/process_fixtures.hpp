@@ -2,12 +2,16 @@
 // Actors, messages and pool functions shared by the process backend tests
 // (registered in every process of the test binary, parent and children).
 
+#include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -51,12 +55,84 @@ struct Blob {
 };
 TROUPE_MESSAGE(Blob, "pt.blob");
 
+/// Asks a child for its open descriptors: one "fd -> target" line each.
+struct Fds {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Fds, "pt.fds");
+
+/// This process's open descriptors (but the one listing them), as
+/// "fd -> target" lines.
+inline std::string open_fds() {
+  std::string out;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return "opendir failed";
+  const int self = ::dirfd(d);
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd == self) continue;
+    char target[256] = {};
+    const std::string path = std::string("/proc/self/fd/") + e->d_name;
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    out += std::to_string(fd) + " -> " +
+           (n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "?") + "\n";
+  }
+  ::closedir(d);
+  return out;
+}
+
+/// The number of this process's open descriptors (with the one counting).
+inline std::size_t fd_count() {
+  std::size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d) != nullptr) ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+/// As open_fds(), on one line (for a failure's message).
+inline std::string fd_list() {
+  std::string s = open_fds();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+/// True if this process has no child left, running or a zombie (reaps
+/// nothing: it only looks).
+inline bool no_children_left() {
+  siginfo_t si{};
+  return ::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 && errno == ECHILD;
+}
+
+/// Asks a child for its command line (the arguments joined by spaces).
+struct Args {
+  std::uint8_t unused = 0;
+  TROUPE_FIELDS(unused);
+};
+TROUPE_MESSAGE(Args, "pt.args");
+
 class Counter : public troupe::actor<Counter> {
  public:
   void on(Inc m) { n_ += m.by; }
   int on(Get /*unused*/) const { return n_; }
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
+  std::string on(Fds /*unused*/) const { return open_fds(); }
+  std::string on(Args /*unused*/) const {
+    std::string all;
+    if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
+      for (int ch = std::fgetc(f); ch != EOF; ch = std::fgetc(f)) {
+        all += ch == 0 ? ' ' : static_cast<char>(ch);
+      }
+      std::fclose(f);
+    }
+    return all;
+  }
   void on(Crash c) {
     switch (c.how) {
       case crash_kind::segv:
@@ -88,7 +164,7 @@ class Counter : public troupe::actor<Counter> {
   int n_ = 0;
   std::size_t blobs_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash);
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args);
 
 inline int add(int a, int b) { return a + b; }
 TROUPE_POOL_FUNCTION(add);

@@ -50,33 +50,6 @@ long iterations(long full) {
 #endif
 }
 
-std::string fd_list() {
-  std::string out;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(d)) {
-      char buf[256] = {};
-      const std::string p = std::string("/proc/self/fd/") + e->d_name;
-      if (::readlink(p.c_str(), buf, sizeof buf - 1) > 0) out += std::string(e->d_name) + "->" + buf + " ";
-    }
-    ::closedir(d);
-  }
-  return out;
-}
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
-
-bool no_children_left() {
-  int st = 0;
-  return ::waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
-}
-
 }  // namespace
 
 TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stress]") {
@@ -89,17 +62,15 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
   // The I/O thread drops its last reference to a reaped child's state (and
   // its pidfd) just after the down: let it settle.
   std::this_thread::sleep_for(200ms);
-  const std::size_t fds_before = open_fds();
-  const std::string fds_before_list = fd_list();
+  const std::size_t fds_before = pt::fd_count();
+  const std::string fds_before_list = pt::fd_list();
   pt::Blob blob;
   blob.data.resize(std::size_t{1} << 20, std::byte{0x5A});
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> delay_us(0, 3000);
-  long slow_downs = 0;
   long bad_results = 0;
   long answered = 0;
   long failed = 0;
-  auto worst = 0us;
   for (long i = 0; i < iters; ++i) {
     auto c = troupe::spawn_isolated<pt::Counter>(sys);
     REQUIRE(c.ask(pt::Get{}).get(30s) == 0);  // the child is up
@@ -107,15 +78,12 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
     for (int k = 0; k < 4; ++k) asks.push_back(c.ask(blob));
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     ::kill(c.pid(), SIGKILL);
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(c.wait(10s));
-    const auto took =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
-    worst = std::max(worst, took);
-    if (took > 100ms) ++slow_downs;
+    // A generous bound, no speed: a loaded machine may take long, only a
+    // down that never comes fails.
+    REQUIRE(c.wait(30s));
     for (auto& f : asks) {
       try {
-        const std::size_t total = f.get(5s);
+        const std::size_t total = f.get(30s);
         ++answered;
         // A reply only for whole frames: the running total is a whole number of blobs.
         if (total == 0 || total % blob.data.size() != 0) ++bad_results;
@@ -125,19 +93,13 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
       }
     }
   }
-  INFO("iterations " << iters << ", answered " << answered << ", failed " << failed
-                     << ", worst down " << worst.count() << " us");
+  INFO("iterations " << iters << ", answered " << answered << ", failed " << failed);
   CHECK(bad_results == 0);
-#ifdef PT_STRESS_SANITIZED
-  CHECK(slow_downs <= iters / 10);  // the sanitizers' children are slow to die
-#else
-  CHECK(slow_downs == 0);
-#endif
   CHECK(failed > 0);
-  for (int i = 0; i < 100 && open_fds() != fds_before; ++i) std::this_thread::sleep_for(20ms);
-  INFO("fds before: " << fds_before_list << "\nfds now: " << fd_list());
-  CHECK(open_fds() == fds_before);
-  CHECK(no_children_left());
+  for (int i = 0; i < 100 && pt::fd_count() != fds_before; ++i) std::this_thread::sleep_for(20ms);
+  INFO("fds before: " << fds_before_list << "\nfds now: " << pt::fd_list());
+  CHECK(pt::fd_count() == fds_before);
+  CHECK(pt::no_children_left());
 }
 
 TEST_CASE("mutated frames close only their own connection", "[nodes][process][stress]") {

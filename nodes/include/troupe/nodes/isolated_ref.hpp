@@ -23,7 +23,9 @@
 namespace troupe {
 
 /// A handle to an actor A running in a child process. Copyable; the last
-/// copy stops the child. Member functions are @threadsafe.
+/// copy stops the child (graceful, killed after 1 s, wherever it dies; it
+/// waits until the child is reaped except on the backend's own threads).
+/// Member functions are @threadsafe.
 template <class A>
 class isolated_ref {
   static_assert(nodes::isolated_actor<A>,
@@ -57,7 +59,11 @@ class isolated_ref {
   }
 
   /// Asks A in the child; the future fails with errc::peer_lost if the
-  /// child is lost first, errc::handler_threw if the handler threw.
+  /// child is lost first, errc::handler_threw if the handler threw. The
+  /// future completes on the backend's completion thread (a then()
+  /// continuation runs there, never on the I/O thread), where a blocking
+  /// wait throws errc::would_block_worker. After a graceful stop() every
+  /// reply the child sent still completes its ask.
   template <class M>
   auto ask(const M& m) const {
     using R = handler_result_t<A, std::remove_cvref_t<M>>;
@@ -92,7 +98,8 @@ class isolated_ref {
   void kill() const { nodes::detail::peer_kill(peer()); }
   /// True once the child is gone and reaped.
   [[nodiscard]] bool terminated() const { return nodes::detail::peer_terminated(peer()); }
-  /// Waits until the child is gone; false on timeout.
+  /// Waits until the child is gone; false on timeout. Throws
+  /// errc::would_block_worker on a pool worker or a backend thread.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> d) const {
     return nodes::detail::peer_wait(peer(),

@@ -17,7 +17,10 @@
 /// line above valid should a future child mode return instead.
 ///
 /// Transport: one Unix-domain socketpair per child (the child's end is
-/// inherited as fd 3), served by one asio I/O thread per process; frames
+/// inherited as fd 3; every other descriptor troupe opens is
+/// close-on-exec), served by one asio I/O thread per process (replies
+/// complete on a completion thread of their own: see
+/// internal io_runtime and docs/nodes.md); frames
 /// are troupe::wire frames (troupe/wire/frame.hpp), the handshake
 /// (troupe/wire/handshake.hpp) is the first frame each way, and the peer's
 /// uid and pid are checked with SO_PEERCRED.
@@ -49,9 +52,13 @@ struct isolated_options {
   /// Each side sends a heartbeat this often...
   std::chrono::milliseconds heartbeat_interval{100};
   /// ...and declares the other lost (and kills a child) after this long
-  /// without any frame from it. Default: lost within 1 s.
-  std::chrono::milliseconds heartbeat_timeout{600};
-  /// How long a child may take from exec to its handshake.
+  /// without any frame from it. The default holds on a loaded machine (a
+  /// sanitizer build sharing two cores): a hung child is lost within about
+  /// 5 s. Lower it where the machine is not loaded and faster detection
+  /// matters. Both sides use it (it is passed to the child).
+  std::chrono::milliseconds heartbeat_timeout{5000};
+  /// How long a child may take from exec to its handshake (the parent's
+  /// bound), and the child's bound for the parent's handshake.
   std::chrono::milliseconds startup_timeout{10000};
   /// RLIMIT_AS of the child in bytes (0: inherited).
   std::uint64_t limit_address_space = 0;
@@ -105,7 +112,9 @@ class process_peer;
 
 /// Starts a child process hosting `actor_name` (an isolated actor's name,
 /// or the pool's worker) and connects to it. `on_lost(reason)` runs on the
-/// I/O thread once the child is gone and reaped. Throws troupe::error.
+/// I/O thread once the child is gone and reaped. Throws troupe::error
+/// (errc::system_shutdown, before any child is started, once `sys` is
+/// shutting down).
 std::shared_ptr<process_peer> launch(troupe::system& sys, std::string_view actor_name,
                                      std::string_view actor_type, const isolated_options& opts,
                                      troupe::detail::unique_function<void(const exit_reason&)>
@@ -113,8 +122,8 @@ std::shared_ptr<process_peer> launch(troupe::system& sys, std::string_view actor
 
 /// Queues a `send` frame; ok, dead (peer lost) or full (see send_queue_bytes).
 send_result peer_send(process_peer& p, encode_fn enc, const void* msg);
-/// Queues an `ask` frame; `done` runs once on the I/O thread (or at once on
-/// failure to queue) with the reply or the failure.
+/// Queues an `ask` frame; `done` runs once on the completion thread (or at
+/// once on failure to queue) with the reply or the failure.
 void peer_ask(process_peer& p, encode_fn enc, const void* msg, reply_fn done);
 /// Queues a pool `call` of `fn` with `count` argument tuples written by enc.
 void peer_call(process_peer& p, std::string_view fn, std::size_t count, encode_fn enc,

@@ -30,7 +30,13 @@ void schedule(system_core& core, job* j) noexcept;
 /// @threadsafe
 void schedule_fair(system_core& core, job* j) noexcept;
 
-/// True on a thread of any troupe worker pool (blocking there stalls the pool).
+/// True on a thread of any troupe worker pool (blocking there stalls the
+/// pool), or on a thread marked with refuse_blocking_here().
 bool on_pool_worker() noexcept;
+
+/// Marks the calling thread as one that must never block on a future or a
+/// full mailbox (a runtime's own thread, such as the process backend's I/O
+/// thread): on_pool_worker() is true there from now on.
+void refuse_blocking_here() noexcept;
 
 }  // namespace troupe::detail

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/nodes_log.hpp"
 #include "troupe/actors/error.hpp"
 
 extern char** environ;  // NOLINT
@@ -27,7 +28,7 @@ namespace troupe::nodes::detail {
 namespace {
 
 troupe::error sys_error(const std::string& what) {
-  return troupe::error(troupe::errc::invalid_argument, what + ": " + std::strerror(errno));
+  return troupe::error(troupe::errc::invalid_argument, what + ": " + errno_text(errno));
 }
 
 }  // namespace
@@ -55,6 +56,7 @@ launched_child spawn_child(std::string_view actor_name, const isolated_options& 
       "name=" + std::string(actor_name),
   };
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 

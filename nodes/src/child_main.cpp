@@ -68,7 +68,7 @@ class child_state {
 
 class child_watch : public troupe::actor<child_watch> {
  public:
-  void on(actor_addr target) { monitor(target); }
+  void on(const actor_addr& target) { monitor(target); }
   void on(troupe::down d) {
     child_state* st = g_child;
     const auto kind = static_cast<std::uint8_t>(d.reason.code);

@@ -329,7 +329,7 @@ void peer_link::on_payload(std::span<const std::byte> payload) {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-      fail(std::string("handshake refused: SO_PEERCRED: ") + std::strerror(errno), false);
+      fail("handshake refused: SO_PEERCRED: " + errno_text(errno), false);
       return;
     }
     if (cred.uid != ::getuid()) {

@@ -87,7 +87,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       ::waitpid(pid_, nullptr, 0);
       ::close(child.fd);
       throw troupe::error(troupe::errc::invalid_argument,
-                          std::string("fcntl F_DUPFD_CLOEXEC of a pidfd: ") + std::strerror(err));
+                          "fcntl F_DUPFD_CLOEXEC of a pidfd: " + errno_text(err));
     }
     pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, watch_fd);
     link_config cfg;
@@ -391,7 +391,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     std::string how;
     bool clean_exit = false;
     if (r < 0) {
-      how = "could not be reaped: " + std::string(std::strerror(wait_errno_));
+      how = "could not be reaped: " + errno_text(wait_errno_);
     } else if (WIFSIGNALED(st)) {
       const int sig = WTERMSIG(st);
       how = "killed by signal " + std::to_string(sig) + " (" + signal_name(sig) + ")";
@@ -429,6 +429,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     }
     // In request order, so asks fail in the order they were made.
     std::vector<std::pair<std::uint64_t, reply_fn>> ordered;
+    ordered.reserve(pending.size());
     for (auto& kv : pending) ordered.emplace_back(kv.first, std::move(kv.second));
     std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.first < b.first; });
     if (reason.code != exit_reason::kind::normal) {

@@ -414,12 +414,18 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
     for (auto& t : tasks) {
       reply_fn done = std::move(t->done);
       if (!done) continue;
-      const std::string why = first
-                                  ? "process_pool task " + name + " exceeded its " + over +
-                                        "; its worker (pid " + std::to_string(pid) + ") was killed"
-                                  : "process_pool task " + std::string(t->name) +
-                                        " did not run: its worker (pid " + std::to_string(pid) +
-                                        ") was killed because task " + name + " exceeded its limit";
+      std::string why = "process_pool task ";
+      if (first) {
+        why += name;
+        why += " exceeded its ";
+        why += over;
+        why += "; its worker (pid " + std::to_string(pid) + ") was killed";
+      } else {
+        why += t->name;
+        why += " did not run: its worker (pid " + std::to_string(pid) + ") was killed because task ";
+        why += name;
+        why += " exceeded its limit";
+      }
       done(reply_view{false, {}, first ? errc::timeout : errc::peer_lost, why});
       first = false;
     }

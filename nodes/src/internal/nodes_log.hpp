@@ -5,6 +5,8 @@
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <string>
+#include <system_error>
 #include <utility>
 
 namespace troupe::detail {
@@ -25,6 +27,9 @@ template <class... Args>
 void log_info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
   troupe::detail::logger()->info(fmt, std::forward<Args>(args)...);
 }
+/// The text of an errno value; thread-safe, unlike std::strerror.
+inline std::string errno_text(int e) { return std::generic_category().message(e); }
+
 template <class... Args>
 void log_debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {
   troupe::detail::logger()->debug(fmt, std::forward<Args>(args)...);

@@ -117,7 +117,7 @@ enum class outcome : int { pending = 0, ok = 1, failed = 2 };
 /// Registers free function `fn` for process pools under its own name.
 #define TROUPE_POOL_FUNCTION(fn)                                      \
   [[maybe_unused]] inline const bool troupe_pool_registered_##fn = \
-      ::troupe::nodes::detail::register_pool_fn<&fn>(#fn)
+      ::troupe::nodes::detail::register_pool_fn<&(fn)>(#fn)
 
 namespace troupe {
 

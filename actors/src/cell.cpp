@@ -100,8 +100,8 @@ bool cell::trapping_exits() const noexcept {
 void cell::activate(bool schedule_now) noexcept {
   // A detached cell gets its thread before it is linked: from the link on,
   // a shutdown (or the link's own stop, late in a shutdown) may schedule it.
-  if (detached) core_->start_detached(this);
-  core_->link(this);
+  if (detached) core_ptr()->start_detached(this);
+  core_ptr()->link(this);
   if (schedule_now) schedule_self(false);
 }
 
@@ -133,7 +133,8 @@ send_result cell::enqueue(message* m) noexcept {
   const exit_reason* why = exit();
   m->reject(why != nullptr ? *why : unknown, type_name());
   const bool user = m->type == message::kind::user;
-  if (user && core_ != nullptr) core_->count_dead_letters(*this, 1, dead_reason::actor_dead, m);
+  if (user && core_ptr() != nullptr)
+    core_ptr()->count_dead_letters(*this, 1, dead_reason::actor_dead, m);
   delete m;
   return send_result::closed;
 }
@@ -180,9 +181,9 @@ void cell::schedule_self(bool fair) noexcept {
   if (special_sched_) [[unlikely]] {
     schedule_special(fair);
   } else if (fair) {
-    core_->sched.schedule_fair(this);
+    core_ptr()->sched.schedule_fair(this);
   } else {
-    core_->sched.schedule(this);
+    core_ptr()->sched.schedule(this);
   }
 }
 
@@ -190,7 +191,7 @@ void cell::schedule_special(bool fair) noexcept {
   if (detached) {
     static_cast<detached_runner*>(ext()->runner)->wake.release();
   } else {
-    core_->schedule(this, fair);  // a test_system
+    core_ptr()->schedule(this, fair);  // a test_system
   }
 }
 
@@ -223,7 +224,7 @@ bool cell::begin_incarnation() noexcept {
       alive_ = true;
     } catch (...) {
       std::string what = describe_nothrow("constructor");
-      core_->actor_failed(*this, what, nullptr);
+      core_ptr()->actor_failed(*this, what, nullptr);
       finish({exit_reason::kind::exception, std::move(what)});
       return false;
     }
@@ -234,7 +235,7 @@ bool cell::begin_incarnation() noexcept {
       start_hook();
     } catch (...) {
       std::string what = describe_nothrow("on_start");
-      core_->actor_failed(*this, what, nullptr);
+      core_ptr()->actor_failed(*this, what, nullptr);
       finish({exit_reason::kind::exception, std::move(what)});
       return false;
     }
@@ -262,13 +263,13 @@ void cell::run_job() noexcept {
       return;
     }
   }
-  const unsigned budget = core_->throughput;
-  det_mode* const det = core_->det.get();
+  const unsigned budget = core_ptr()->throughput;
+  det_mode* const det = core_ptr()->det.get();
   unsigned n = 0;
   while (n < budget) {
     if (cache_ == nullptr && !fill_cache()) break;
     if (ctl_.load(std::memory_order_acquire) != 0) [[unlikely]] {
-      core_->sched.count_processed(n);
+      core_ptr()->sched.count_processed(n);
       on_control();
       return;
     }
@@ -290,11 +291,11 @@ void cell::run_job() noexcept {
       if (intercepted) {
         // A supervisor with nothing to wait for may be done at once.
         if (stop_mode_ == stop_none) continue;
-        core_->sched.count_processed(n);
+        core_ptr()->sched.count_processed(n);
         finish_self_stop();
         return;
       }
-      core_->sched.count_processed(n);
+      core_ptr()->sched.count_processed(n);
       if (shutdown) {
         finish({exit_reason::kind::shutdown, "system shutdown"});
       } else {
@@ -308,18 +309,18 @@ void cell::run_job() noexcept {
     try {
       m->run(*this);
     } catch (...) {
-      core_->sched.count_processed(n);
+      core_ptr()->sched.count_processed(n);
       failed(m);
       return;
     }
     delete m;
     if (stop_mode_ != stop_none) [[unlikely]] {
-      core_->sched.count_processed(n);
+      core_ptr()->sched.count_processed(n);
       finish_self_stop();
       return;
     }
   }
-  core_->sched.count_processed(n);
+  core_ptr()->sched.count_processed(n);
   if (bounded_) [[unlikely]] {
     idle_bounded();
     return;
@@ -343,7 +344,7 @@ void cell::idle_bounded() noexcept {
 void cell::failed(message* m) noexcept {
   // The handler threw: the message is a dead letter, the incarnation ends.
   std::string what = describe_nothrow(nullptr);
-  core_->actor_failed(*this, what, m);
+  core_ptr()->actor_failed(*this, what, m);
   delete m;
   finish({exit_reason::kind::exception, std::move(what)});
 }
@@ -371,7 +372,8 @@ void cell::end_object() noexcept {
   try {
     stop_hook();
   } catch (...) {
-    core_->log->error("actor {}#{}: on_stop threw {}", type_name(), id_, describe_nothrow(nullptr));
+    core_ptr()->log->error("actor {}#{}: on_stop threw {}", type_name(), id_,
+                           describe_nothrow(nullptr));
   }
   destroy_object();
   alive_ = false;
@@ -388,7 +390,7 @@ void cell::end_incarnation(exit_reason why) noexcept {
   e->trap_exit = false;
   delete std::exchange(e->child->started, nullptr);  // a failed start: the exit event says so
   fire_watchers(*this, e, why, false);
-  core_->on_incarnation_end(*this, why);
+  core_ptr()->on_incarnation_end(*this, why);
   message* ev = make_child_event(this, why);
   if (ev == nullptr) {  // out of memory: the supervisor cannot be told; stop for good
     terminate(std::move(why));
@@ -429,22 +431,24 @@ void cell::terminate(exit_reason why) noexcept {
   std::uint64_t dropped = reject_chain(std::exchange(cache_, nullptr), *stored, type_name());
   dropped += reject_chain(rest, *stored, type_name());
   dropped += bounded_mailbox::reject_parked(parked, *stored, type_name());
-  if (dropped != 0) core_->count_dead_letters(*this, dropped);
+  if (dropped != 0) core_ptr()->count_dead_letters(*this, dropped);
   // Seal the extension block: monitors and links attached from now on see
   // the actor dead and fire at once.
   const std::uintptr_t v = ext_.fetch_or(kSealed, std::memory_order_acq_rel);
   if (auto* e = reinterpret_cast<cell_ext*>(v & ~kSealed)) {
     fire_watchers(*this, e, *stored, true);
-    core_->forget_names_of(*this, *e);
+    core_ptr()->forget_names_of(*this, *e);
     end_supervision(*e);
     e->persistent.reset();
   }
-  core_->on_terminated(*this, *stored);
+  core_ptr()->on_terminated(*this, *stored);
   release();  // the self reference; may free this cell
 }
 
 void cell::free_cell() noexcept {
-  if (core_ != nullptr) core_->unlink(this);
+  // Whoever takes the back-pointer unlinks the cell: this call, or
+  // ~system_core (which then leaves the cell's memory to this call).
+  if (system_core* c = core_.exchange(nullptr, std::memory_order_acq_rel)) c->unlink(this);
   free_memory();
 }
 

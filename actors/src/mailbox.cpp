@@ -205,7 +205,8 @@ bool cell::blocks_when_full() const noexcept {
 
 send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* cb) {
   bounded_mailbox& mb = *ext()->mailbox;
-  if (wait == send_wait::block && core_ != nullptr && core_->deterministic) wait = send_wait::never;
+  if (wait == send_wait::block && core_ptr() != nullptr && core_ptr()->deterministic)
+    wait = send_wait::never;
   const overflow policy = mb.policy();
   message* evicted = nullptr;
   unique_lock lk(mb.mu);
@@ -214,8 +215,8 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
       case overflow::fail:
       case overflow::drop_newest:
         lk.unlock();
-        if (core_ != nullptr) {
-          core_->count_dead_letters(
+        if (core_ptr() != nullptr) {
+          core_ptr()->count_dead_letters(
               *this, 1,
               policy == overflow::fail ? dead_reason::mailbox_full : dead_reason::dropped);
         }
@@ -227,8 +228,8 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
       case overflow::block: {
         if (wait == send_wait::never || wait == send_wait::defer) {
           lk.unlock();
-          if (core_ != nullptr && wait == send_wait::never) {
-            core_->count_dead_letters(*this, 1, dead_reason::mailbox_full);
+          if (core_ptr() != nullptr && wait == send_wait::never) {
+            core_ptr()->count_dead_letters(*this, 1, dead_reason::mailbox_full);
           }
           if (cb != nullptr) cb->done(send_result::full);
           return send_result::full;
@@ -289,7 +290,8 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
   if (inbox_.wake()) schedule_self(false);
   if (evicted != nullptr) {
     evicted->discard(type_name(), "drop_oldest: the mailbox was full");
-    if (core_ != nullptr) core_->count_dead_letters(*this, 1, dead_reason::dropped, evicted);
+    if (core_ptr() != nullptr)
+      core_ptr()->count_dead_letters(*this, 1, dead_reason::dropped, evicted);
     delete evicted;
   }
   if (cb != nullptr) cb->done(send_result::ok);

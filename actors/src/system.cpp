@@ -155,10 +155,32 @@ system_core::~system_core() {
   }
   // Refs may outlive the system: their cells stay allocated, with the
   // back-pointer cleared so sends to them are dropped without touching us.
+  // A cell whose last ref is being dropped right now (free_cell took its
+  // back-pointer first) unlinks itself under the shard lock: wait for it,
+  // with the lock released, before the shards go.
   for (auto& s : shards) {
-    lock_guard lk(s.mu);
-    for (cell* c = s.head; c != nullptr; c = c->reg_next) c->detach_core();
-    s.head = nullptr;
+    for (;;) {
+      {
+        lock_guard lk(s.mu);
+        for (cell* c = s.head; c != nullptr;) {
+          // Read before detach_core: once it succeeds, the cell's owner may
+          // free it at once (its free_cell finds the back-pointer gone).
+          cell* const next = c->reg_next;
+          cell* const prev = c->reg_prev;
+          if (c->detach_core()) {
+            if (prev != nullptr) {
+              prev->reg_next = next;
+            } else {
+              s.head = next;
+            }
+            if (next != nullptr) next->reg_prev = prev;
+          }
+          c = next;
+        }
+        if (s.head == nullptr) break;
+      }
+      std::this_thread::yield();
+    }
   }
 }
 

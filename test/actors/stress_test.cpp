@@ -2,6 +2,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <thread>
 #include <troupe/troupe.hpp>
@@ -183,4 +184,24 @@ TEST_CASE("an actor woken from idle by another thread sees its previous run's wr
   }
   for (auto& t : ts) t.join();
   REQUIRE(a.ask(Count{}).get(10s) == 900U);
+}
+
+TEST_CASE("refs dropped on other threads while their system is destroyed", "[actors][stress]") {
+  // The last reference of each cell is dropped by another thread while
+  // ~system unlinks the cells: exactly one of them must unlink each cell,
+  // and the system must not go while a cell is unlinking itself.
+  for (int round = 0; round < 10; ++round) {
+    std::optional<troupe::system> sys(std::in_place, troupe::system_config{2});
+    std::vector<troupe::ref<Tally>> refs;
+    for (int i = 0; i < 4096; ++i) refs.push_back(sys->spawn<Tally>());
+    sys->shutdown();  // every actor has stopped: only the refs keep their cells
+    std::atomic<bool> go{false};
+    std::thread dropper([&] {
+      while (!go.load()) std::this_thread::yield();
+      while (!refs.empty()) refs.pop_back();
+    });
+    go.store(true);
+    sys.reset();  // unlinks the cells the dropper has not freed yet
+    dropper.join();
+  }
 }

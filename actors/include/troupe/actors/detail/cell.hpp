@@ -247,13 +247,18 @@ class cell : public job {
   void run_job() noexcept final;
 
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
-  [[nodiscard]] system_core& core() const noexcept { return *core_; }
+  [[nodiscard]] system_core& core() const noexcept { return *core_ptr(); }
   /// Why the actor terminated; null while it runs. @threadsafe
   [[nodiscard]] const exit_reason* exit() const noexcept {
     return exit_.load(std::memory_order_acquire);
   }
   /// Called when the system is destroyed while refs to this cell remain.
-  void detach_core() noexcept { core_ = nullptr; }
+  /// The system is going away (~system_core, under the registry shard's
+  /// lock): clears the back-pointer so later sends drop without touching it.
+  /// False if free_cell() took it first: that cell is unlinking itself.
+  bool detach_core() noexcept {
+    return core_.exchange(nullptr, std::memory_order_acq_rel) != nullptr;
+  }
   [[nodiscard]] bool terminated() const noexcept { return inbox_.closed(); }
   [[nodiscard]] virtual const char* type_name() const noexcept = 0;
   /// The dynamic type of the actor object (A of box<A>).
@@ -357,7 +362,13 @@ class cell : public job {
   bool special_sched_ = false;  // fixed at spawn
   inbox inbox_;
   message* cache_ = nullptr;  // FIFO of taken messages; actor thread only
-  system_core* core_;
+  // The system; null once it is gone (see detach_core). An atomic because a
+  // ref may drop its cell's last reference while ~system_core runs; read
+  // relaxed (a plain load) on every path but that hand-off.
+  std::atomic<system_core*> core_;
+  [[nodiscard]] system_core* core_ptr() const noexcept {
+    return core_.load(std::memory_order_relaxed);
+  }
   std::atomic<std::uintptr_t> ext_{0};  // cell_ext* | kSealed (set when the cell terminates)
   std::atomic<const exit_reason*> exit_{nullptr};  // set once, before the inbox closes
   std::uint64_t id_;

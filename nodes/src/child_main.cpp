@@ -95,8 +95,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       if (name == pool_worker_name) return;  // pool mode: calls only
       const host_factory make = find_isolated_factory(name);
       if (make == nullptr) {
-        throw std::runtime_error("no isolated actor registered as \"" + name +
-                                 "\" in this binary");
+        throw std::runtime_error("no isolated actor registered as \"" + name + "\" in this binary");
       }
       st->host = make(*st->sys);
       auto watch = st->sys->spawn<child_watch>();

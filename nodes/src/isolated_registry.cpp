@@ -30,9 +30,9 @@ bool register_isolated_factory(std::string_view name, host_factory make) {
   std::lock_guard lk(factories_mu());
   auto [it, inserted] = factories().emplace(std::string(name), make);
   if (!inserted && it->second != make) {
-    throw troupe::error(troupe::errc::invalid_argument,
-                        "TROUPE_ISOLATED_ACTOR: the name \"" + std::string(name) +
-                            "\" is registered twice");
+    throw troupe::error(
+        troupe::errc::invalid_argument,
+        "TROUPE_ISOLATED_ACTOR: the name \"" + std::string(name) + "\" is registered twice");
   }
   return true;
 }

@@ -382,9 +382,9 @@ void peer_link::arm_heartbeat() {
     const auto now = std::chrono::steady_clock::now();
     if (!self->handshaken()) {
       if (now - self->start_time_ > self->cfg_.startup_timeout) {
-        self->fail("no handshake within " + std::to_string(self->cfg_.startup_timeout.count()) +
-                       " ms",
-                   false);
+        self->fail(
+            "no handshake within " + std::to_string(self->cfg_.startup_timeout.count()) + " ms",
+            false);
         return;
       }
     } else {

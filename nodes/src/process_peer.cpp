@@ -53,7 +53,8 @@ class stand_in : public troupe::actor<stand_in> {
 
 class process_peer : public std::enable_shared_from_this<process_peer> {
  public:
-  process_peer(std::string actor_type, troupe::detail::unique_function<void(const exit_reason&)> on_lost)
+  process_peer(std::string actor_type,
+               troupe::detail::unique_function<void(const exit_reason&)> on_lost)
       : actor_type_(std::move(actor_type)), on_lost_(std::move(on_lost)) {}
   ~process_peer() {
     if (pidfd_ >= 0) ::close(pidfd_);
@@ -102,8 +103,9 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     cfg.max_frame = opts.max_frame;
     link_ = std::make_shared<peer_link>(ctx, child.fd, cfg);
     // The spawn frame follows the handshake.
-    (void)link_->post(frame_kind::spawn, [&](wire::writer& w) { wire::write_value(w, std::string(actor_name)); },
-                      true);
+    (void)link_->post(
+        frame_kind::spawn, [&](wire::writer& w) { wire::write_value(w, std::string(actor_name)); },
+        true);
     std::weak_ptr<process_peer> weak = weak_from_this();
     link_->start(
         [weak](frame_kind k, std::span<const std::byte> body) {
@@ -112,10 +114,9 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         [weak](const std::string& why, bool clean) {
           if (auto self = weak.lock()) self->on_link_closed(why, clean);
         });
-    pid_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
-                           [self = shared_from_this()](const asio::error_code& /*ec*/) {
-                             self->reap();
-                           });
+    pid_watch_->async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [self = shared_from_this()](const asio::error_code& /*ec*/) { self->reap(); });
   }
 
   send_result send(encode_fn enc, const void* msg) {
@@ -142,7 +143,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     if (s != send_result::ok) fail_one(req, s);
   }
 
-  void call(std::string_view fn, std::size_t count, encode_fn enc, const void* args, reply_fn done) {
+  void call(std::string_view fn, std::size_t count, encode_fn enc, const void* args,
+            reply_fn done) {
     std::uint64_t req = 0;
     {
       std::lock_guard lk(mu_);
@@ -236,11 +238,12 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       done = std::move(it->second);
       pending_.erase(it);
     }
-    const std::string why =
-        s == send_result::full
-            ? "ask " + actor_type_ + ": connection send queue full"
-            : "ask " + actor_type_ + ": peer lost";
-    reply_view r{false, {}, s == send_result::full ? troupe::errc::mailbox_full : troupe::errc::peer_lost,
+    const std::string why = s == send_result::full
+                                ? "ask " + actor_type_ + ": connection send queue full"
+                                : "ask " + actor_type_ + ": peer lost";
+    reply_view r{false,
+                 {},
+                 s == send_result::full ? troupe::errc::mailbox_full : troupe::errc::peer_lost,
                  why};
     done(r);
   }
@@ -282,7 +285,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         {
           std::lock_guard lk(mu_);
           auto it = pending_.find(req);
-          if (it == pending_.end()) throw std::runtime_error("reply to unknown request " + std::to_string(req));
+          if (it == pending_.end())
+            throw std::runtime_error("reply to unknown request " + std::to_string(req));
           done = std::move(it->second);
           pending_.erase(it);
         }
@@ -344,7 +348,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       grace_->expires_after(std::chrono::milliseconds(1000));
       grace_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
         if (ec || self->reaped_) return;
-        if (self->kill_note_.empty()) self->kill_note_ = "did not exit after closing its connection";
+        if (self->kill_note_.empty())
+          self->kill_note_ = "did not exit after closing its connection";
         ::kill(self->pid_, SIGKILL);
       });
     }
@@ -355,8 +360,9 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     int st = 0;
     pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == 0) {  // spurious: wait again
-      pid_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
-                             [self = shared_from_this()](const asio::error_code&) { self->reap(); });
+      pid_watch_->async_wait(
+          asio::posix::stream_descriptor::wait_read,
+          [self = shared_from_this()](const asio::error_code&) { self->reap(); });
       return;
     }
     reaped_ = true;
@@ -417,10 +423,10 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   void finish(exit_reason reason) {
     std::unordered_map<std::uint64_t, reply_fn> pending;
-    const std::string lost = reason.code == exit_reason::kind::peer_lost
-                                 ? reason.to_string()
-                                 : "peer lost: child " + std::to_string(pid_) + " ended (" +
-                                       reason.to_string() + ")";
+    const std::string lost =
+        reason.code == exit_reason::kind::peer_lost
+            ? reason.to_string()
+            : "peer lost: child " + std::to_string(pid_) + " ended (" + reason.to_string() + ")";
     {
       std::lock_guard lk(mu_);
       lost_text_ = lost;
@@ -483,16 +489,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   std::condition_variable done_cv_;
   std::uint64_t next_req_ = 0;
   std::unordered_map<std::uint64_t, reply_fn> pending_;
-  bool finished_ = false;  // pending asks failed; new ones fail at once
-  bool reported_ = false;  // down sent and on_lost run
-  int waiters_ = 0;        // threads in wait()
+  bool finished_ = false;                  // pending asks failed; new ones fail at once
+  bool reported_ = false;                  // down sent and on_lost run
+  int waiters_ = 0;                        // threads in wait()
   std::shared_ptr<process_peer> handoff_;  // the completion job's reference, for a waiter
   std::string lost_text_;
 };
 
-std::shared_ptr<process_peer> launch(troupe::system& sys, std::string_view actor_name,
-                                     std::string_view actor_type, const isolated_options& opts,
-                                     troupe::detail::unique_function<void(const exit_reason&)> on_lost) {
+std::shared_ptr<process_peer> launch(
+    troupe::system& sys, std::string_view actor_name, std::string_view actor_type,
+    const isolated_options& opts,
+    troupe::detail::unique_function<void(const exit_reason&)> on_lost) {
   auto peer = std::make_shared<process_peer>(std::string(actor_type), std::move(on_lost));
   io_runtime::get().run_sync([&] { peer->start(sys, actor_name, opts); });
   return peer;
@@ -544,11 +551,12 @@ bool peer_terminated(const process_peer& p) noexcept {
   }
 }
 int peer_pid(const process_peer& p) noexcept { return p.pid(); }
-void log_proxy_drop(const std::string& proxy_type, const char* msg_type, send_result what) noexcept {
+void log_proxy_drop(const std::string& proxy_type, const char* msg_type,
+                    send_result what) noexcept {
   try {
     log_warn("troupe.nodes: {}: message {} not delivered: {}", proxy_type, msg_type,
              what == send_result::closed ? "the child process is gone (its down follows)"
-                                       : "the connection's send queue is full");
+                                         : "the connection's send queue is full");
   } catch (...) {  // logging must not fail the proxy
   }
 }

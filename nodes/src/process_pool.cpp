@@ -1,6 +1,8 @@
 // process_pool: the parent's dispatch and worker replacement, the function
 // registry, and the worker's side of a call.
 
+#include "troupe/nodes/process_pool.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,7 +28,6 @@
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_registry.hpp"  // reply_ok, reply_error
-#include "troupe/nodes/process_pool.hpp"
 #include "troupe/wire/error.hpp"
 
 namespace troupe::nodes::detail {
@@ -422,7 +423,8 @@ struct pool_impl : std::enable_shared_from_this<pool_impl> {
         why += "; its worker (pid " + std::to_string(pid) + ") was killed";
       } else {
         why += t->name;
-        why += " did not run: its worker (pid " + std::to_string(pid) + ") was killed because task ";
+        why +=
+            " did not run: its worker (pid " + std::to_string(pid) + ") was killed because task ";
         why += name;
         why += " exceeded its limit";
       }

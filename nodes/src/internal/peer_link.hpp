@@ -116,14 +116,15 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
     // Asks and replies wait for an answer: written from this thread when
     // no write is in flight (two thread hops fewer). Sends are left to the
     // I/O thread, so a burst of them coalesces into large writes.
-    const bool urgent = kind == frame_kind::ask || kind == frame_kind::reply_ok ||
-                        kind == frame_kind::reply_err;
+    const bool urgent =
+        kind == frame_kind::ask || kind == frame_kind::reply_ok || kind == frame_kind::reply_err;
     if (urgent && write_now(lk)) return send_result::ok;
     kick(lk);
     return send_result::ok;
   }
   send_result post(frame_kind kind, bool force = true) {
-    return post(kind, [](wire::writer&) {}, force);
+    return post(
+        kind, [](wire::writer&) {}, force);
   }
 
   /// Closes the link with `why` (logged) from any thread.
@@ -131,7 +132,9 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   /// Closes the link once everything queued is written. @threadsafe
   void close_after_flush();
   [[nodiscard]] bool closed() const;
-  [[nodiscard]] bool handshaken() const noexcept { return handshaken_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool handshaken() const noexcept {
+    return handshaken_.load(std::memory_order_acquire);
+  }
   [[nodiscard]] const wire::handshake& peer_hello() const noexcept { return peer_hello_; }
 
  private:
@@ -161,7 +164,7 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   std::chrono::steady_clock::time_point start_time_;
   wire::handshake peer_hello_;
   std::atomic<bool> handshaken_{false};
-  bool failed_ = false;  // I/O thread
+  bool failed_ = false;      // I/O thread
   std::string write_error_;  // I/O thread: the failed write, reading on to the end
 
   mutable std::mutex mu_;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <future>
 #include <string>
@@ -101,7 +100,8 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
   }
 }
 
-TEST_CASE("an exception in an isolated handler fails the ask and ends the child", "[nodes][process]") {
+TEST_CASE("an exception in an isolated handler fails the ask and ends the child",
+          "[nodes][process]") {
   troupe::system sys;
   auto c = troupe::spawn_isolated<pt::Counter>(sys);
   auto down = watch(sys, c.addr());
@@ -151,7 +151,8 @@ TEST_CASE("a heartbeat that carries bytes closes its link, naming it", "[nodes][
   la->start([](frame_kind, std::span<const std::byte>) {}, [](const std::string&, bool) {});
   lb->start([](frame_kind, std::span<const std::byte>) {},
             [why_b](const std::string& why, bool) { why_b->set_value(why); });
-  (void)la->post(frame_kind::heartbeat, [](troupe::wire::writer& w) { w.byte(7); }, true);
+  (void)la->post(
+      frame_kind::heartbeat, [](troupe::wire::writer& w) { w.byte(7); }, true);
   auto f = why_b->get_future();
   REQUIRE(f.wait_for(10s) == std::future_status::ready);
   const std::string why = f.get();

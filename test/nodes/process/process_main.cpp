@@ -3,10 +3,8 @@
 // then Catch2.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <string>
-
 #include <troupe/nodes.hpp>
 
 int orphan_parent_main(int argc, char** argv);  // process_helpers.cpp

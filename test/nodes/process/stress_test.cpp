@@ -10,10 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -151,13 +150,15 @@ TEST_CASE("mutated frames close only their own connection", "[nodes][process][st
         if (k == frame_kind::send) gs->arrived.fetch_add(1);
       },
       [gs](const std::string&, bool) { gs->closed = true; });
-  good_client->start([](frame_kind, std::span<const std::byte>) {}, [](const std::string&, bool) {});
+  good_client->start([](frame_kind, std::span<const std::byte>) {},
+                     [](const std::string&, bool) {});
   std::atomic<bool> stop{false};
   std::thread talker([&] {
     long n = 0;
     while (!stop.load()) {
-      (void)good_client->post(frame_kind::send,
-                              [&](troupe::wire::writer& w) { troupe::wire::write_message(w, pt::Inc{1}); });
+      (void)good_client->post(frame_kind::send, [&](troupe::wire::writer& w) {
+        troupe::wire::write_message(w, pt::Inc{1});
+      });
       if (++n % 64 == 0) std::this_thread::sleep_for(1ms);
     }
   });
@@ -200,17 +201,25 @@ TEST_CASE("mutated frames close only their own connection", "[nodes][process][st
     for (int e = 0; e < edits; ++e) {
       const std::size_t at = rng() % bytes.size();
       switch (rng() % 4) {
-        case 0: bytes[at] = static_cast<std::byte>(rng()); break;                      // overwrite
-        case 1: bytes[at] ^= static_cast<std::byte>(1U << (rng() % 8)); break;         // flip a bit
-        case 2: bytes.resize(std::max<std::size_t>(at, 1)); break;                     // truncate
-        default: bytes.insert(bytes.begin() + static_cast<long>(at), static_cast<std::byte>(rng()));
+        case 0:
+          bytes[at] = static_cast<std::byte>(rng());
+          break;  // overwrite
+        case 1:
+          bytes[at] ^= static_cast<std::byte>(1U << (rng() % 8));
+          break;  // flip a bit
+        case 2:
+          bytes.resize(std::max<std::size_t>(at, 1));
+          break;  // truncate
+        default:
+          bytes.insert(bytes.begin() + static_cast<long>(at), static_cast<std::byte>(rng()));
       }
     }
     int sv[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
     auto server = std::make_shared<peer_link>(ctx, sv[0], server_cfg);
     auto closed = std::make_shared<std::promise<bool>>();
-    server->start(serve, [closed](const std::string& /*why*/, bool clean) { closed->set_value(clean); });
+    server->start(serve,
+                  [closed](const std::string& /*why*/, bool clean) { closed->set_value(clean); });
     std::size_t off = 0;
     while (off < bytes.size()) {
       const ssize_t n = ::send(sv[1], bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);

@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <thread>
 
@@ -83,7 +82,7 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   REQUIRE(first != ::getpid());
   for (int i = 0; i < 100; ++i) REQUIRE(c.send(pt::Inc{1}) == troupe::send_result::ok);
   CHECK(c.ask(pt::Get{}).get(10s) == 100);  // forwarded as an ask: A's reply
-  c.ask(pt::Inc{1}).get(10s);                // void: completes once the child handled it
+  c.ask(pt::Inc{1}).get(10s);               // void: completes once the child handled it
   CHECK(c.ask(pt::Get{}).get(10s) == 101);
   const std::string echo = c.ask(pt::Echo{"hi"}).get(10s);
   CHECK(echo == "hi from " + std::to_string(first));
@@ -114,7 +113,8 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   // The proxy's stop (here: the supervisor's) ends its child process.
   sup.stop();
   const auto gone = std::chrono::steady_clock::now() + 5s;
-  while (::kill(now, 0) == 0 && std::chrono::steady_clock::now() < gone) std::this_thread::sleep_for(10ms);
+  while (::kill(now, 0) == 0 && std::chrono::steady_clock::now() < gone)
+    std::this_thread::sleep_for(10ms);
   CHECK(::kill(now, 0) != 0);
 }
 

@@ -41,7 +41,7 @@ struct messages_of {
   using type = message_list<>;
 };
 template <class A>
-  requires isolated_actor<A>
+requires isolated_actor<A>
 struct messages_of<A> {
   using type = decltype(troupe_isolated_messages(static_cast<const A*>(nullptr)));
 };
@@ -52,11 +52,11 @@ struct messages_of<A> {
 /// Registers actor type `Type` (unqualified, at namespace scope in its
 /// namespace) as isolatable under the stable name `Name`, accepting the
 /// message types that follow (each with TROUPE_MESSAGE).
-#define TROUPE_ISOLATED_ACTOR(Type, Name, ...)                                                 \
-  [[maybe_unused]] ::troupe::nodes::message_list<__VA_ARGS__> troupe_isolated_messages(        \
-      const Type*);                                                                            \
-  [[maybe_unused]] constexpr ::std::string_view troupe_isolated_name(const Type*) noexcept {   \
-    return Name;                                                                               \
-  }                                                                                            \
-  [[maybe_unused]] inline const bool troupe_isolated_registered_##Type =                      \
+#define TROUPE_ISOLATED_ACTOR(Type, Name, ...)                                               \
+  [[maybe_unused]] ::troupe::nodes::message_list<__VA_ARGS__> troupe_isolated_messages(      \
+      const Type*);                                                                          \
+  [[maybe_unused]] constexpr ::std::string_view troupe_isolated_name(const Type*) noexcept { \
+    return Name;                                                                             \
+  }                                                                                          \
+  [[maybe_unused]] inline const bool troupe_isolated_registered_##Type =                     \
       ::troupe::nodes::detail::register_isolated<Type, __VA_ARGS__>(Name)

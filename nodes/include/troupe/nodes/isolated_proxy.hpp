@@ -92,8 +92,7 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   /// A's message types, with A's reply types. Declared for ref's type
   /// checks only: the runtime calls forward_send / forward_ask instead.
   template <class M>
-    requires accepted<M>
-  handler_result_t<A, M> on(M m);
+  requires accepted<M> handler_result_t<A, M> on(M m);
 
   /// The handle of the current child (empty before on_start).
   [[nodiscard]] const isolated_ref<A>& child() const noexcept { return child_; }

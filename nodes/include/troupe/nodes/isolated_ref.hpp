@@ -54,8 +54,7 @@ class isolated_ref {
   template <class M>
   send_result send(const M& m) const {
     check<std::remove_cvref_t<M>>();
-    return nodes::detail::peer_send(peer(), &nodes::detail::encode_msg<std::remove_cvref_t<M>>,
-                                    &m);
+    return nodes::detail::peer_send(peer(), &nodes::detail::encode_msg<std::remove_cvref_t<M>>, &m);
   }
 
   /// Asks A in the child; the future fails with errc::peer_lost if the
@@ -102,8 +101,7 @@ class isolated_ref {
   /// errc::would_block_worker on a pool worker or a backend thread.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> d) const {
-    return nodes::detail::peer_wait(peer(),
-                                    std::chrono::ceil<std::chrono::milliseconds>(d));
+    return nodes::detail::peer_wait(peer(), std::chrono::ceil<std::chrono::milliseconds>(d));
   }
   /// The child's process id.
   [[nodiscard]] int pid() const { return nodes::detail::peer_pid(peer()); }

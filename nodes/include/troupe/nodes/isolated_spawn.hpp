@@ -32,8 +32,8 @@ isolated_ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_option
                 "troupe::spawn_isolated<A>: register A with "
                 "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
   const std::string type = troupe::detail::type_name<A>();
-  auto peer = nodes::detail::launch(sys, troupe_isolated_name(static_cast<const A*>(nullptr)),
-                                    type, opts);
+  auto peer =
+      nodes::detail::launch(sys, troupe_isolated_name(static_cast<const A*>(nullptr)), type, opts);
   return isolated_ref<A>(std::make_shared<typename isolated_ref<A>::owner>(std::move(peer)));
 }
 

@@ -115,10 +115,10 @@ class process_peer;
 /// I/O thread once the child is gone and reaped. Throws troupe::error
 /// (errc::system_shutdown, before any child is started, once `sys` is
 /// shutting down).
-std::shared_ptr<process_peer> launch(troupe::system& sys, std::string_view actor_name,
-                                     std::string_view actor_type, const isolated_options& opts,
-                                     troupe::detail::unique_function<void(const exit_reason&)>
-                                         on_lost = {});
+std::shared_ptr<process_peer> launch(
+    troupe::system& sys, std::string_view actor_name, std::string_view actor_type,
+    const isolated_options& opts,
+    troupe::detail::unique_function<void(const exit_reason&)> on_lost = {});
 
 /// Queues a `send` frame; ok, dead (peer lost) or full (see send_queue_bytes).
 send_result peer_send(process_peer& p, encode_fn enc, const void* msg);

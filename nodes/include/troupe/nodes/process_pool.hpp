@@ -84,7 +84,8 @@ void pool_invoke(wire::reader& in, std::size_t count, wire::writer& out) {
   for (std::size_t i = 0; i < count; ++i) {
     typename T::args a{};
     wire::read_value(in, a);
-    if (!in.ok()) throw troupe::error(errc::invalid_argument, in.result("pool arguments").message());
+    if (!in.ok())
+      throw troupe::error(errc::invalid_argument, in.result("pool arguments").message());
     if constexpr (std::is_void_v<typename T::result>) {
       std::apply(Fn, std::move(a));
     } else {
@@ -97,7 +98,8 @@ template <auto Fn>
 bool register_pool_fn(std::string_view name) {
   using T = pool_fn_traits<decltype(Fn)>;
   wire::detail::require_codec<typename T::args>();
-  if constexpr (!std::is_void_v<typename T::result>) wire::detail::require_codec<typename T::result>();
+  if constexpr (!std::is_void_v<typename T::result>)
+    wire::detail::require_codec<typename T::result>();
   return register_pool_function(name, reinterpret_cast<const void*>(Fn), &pool_invoke<Fn>);
 }
 
@@ -115,7 +117,7 @@ enum class outcome : int { pending = 0, ok = 1, failed = 2 };
 }  // namespace troupe::nodes::detail
 
 /// Registers free function `fn` for process pools under its own name.
-#define TROUPE_POOL_FUNCTION(fn)                                      \
+#define TROUPE_POOL_FUNCTION(fn)                                   \
   [[maybe_unused]] inline const bool troupe_pool_registered_##fn = \
       ::troupe::nodes::detail::register_pool_fn<&(fn)>(#fn)
 
@@ -131,8 +133,8 @@ class pool_result {
   [[nodiscard]] bool ready() const noexcept { return f_.ready(); }
   /// True if ready and the task returned normally.
   [[nodiscard]] bool successful() const noexcept {
-    return ready() && state_->load(std::memory_order_acquire) ==
-                          static_cast<int>(nodes::detail::outcome::ok);
+    return ready() &&
+           state_->load(std::memory_order_acquire) == static_cast<int>(nodes::detail::outcome::ok);
   }
   /// The result; throws troupe::error (handler_threw, peer_lost, ...).
   R get() { return f_.get(); }

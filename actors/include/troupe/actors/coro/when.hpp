@@ -257,8 +257,8 @@ class join_awaiter : public join_awaiter_base {
     return suspend(h, children_.size(), [this](task_context* ctx) {
       return children_.launch([this, ctx](auto&& t, auto* slot, std::size_t index) {
         // t is a child task held by the join: each is moved into its launch once.
-        return this->launch_child(ctx, std::move(t), slot,
-                                  index);  // NOLINT(bugprone-move-forwarding-reference)
+        // NOLINTNEXTLINE(bugprone-move-forwarding-reference)
+        return this->launch_child(ctx, std::move(t), slot, index);
       });
     });
   }

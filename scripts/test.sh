@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every troupe test:
+#   lint      scripts/lint.sh: clang-format-14 over the tree and clang-tidy-14
+#             over the libraries; any diff or finding fails
 #   release   g++ -O2: unit, stress, compile_fail, sample and bench smoke tests
 #   tsan      clang++-14 + ThreadSanitizer, the same tests
 #   asan      g++ + AddressSanitizer + UBSan, the same tests but compile_fail,
@@ -12,9 +14,10 @@
 #   consumer  installs the release build into build/install and builds and runs
 #             test/consumer against it with find_package(troupe); then again
 #             against the release build tree itself (troupe_DIR=build/release)
-# Usage: ./scripts/test.sh [stage...]      (default: release tsan asan fuzz consumer;
+# Usage: ./scripts/test.sh [stage...]      (default: lint release tsan asan fuzz consumer;
 #        "debug" is also accepted: g++ with warnings as errors)
-# Logs: build/<preset>/{configure,build,ctest}.log, build/consumer/*.log.
+# Logs: build/<preset>/{configure,build,ctest}.log, build/consumer/*.log,
+#       build/lint/*.log.
 # Prints a summary table; the last line is "N passed, N failed" (all ctest
 # runs; a stage that fails before its tests run counts as 1 failed). Exits 1
 # if any stage failed, after running all of them.
@@ -25,8 +28,8 @@ ROOT=$PWD
 # shellcheck source=scripts/lib/deps.sh
 source scripts/lib/deps.sh
 
-ALL_STAGES=(release tsan asan fuzz consumer)
-KNOWN_STAGES=" release debug tsan asan fuzz consumer "
+ALL_STAGES=(lint release tsan asan fuzz consumer)
+KNOWN_STAGES=" lint release debug tsan asan fuzz consumer "
 if (($# == 0)); then
   STAGES=("${ALL_STAGES[@]}")
 else
@@ -34,7 +37,7 @@ else
   for s in "$@"; do
     case "$s" in
       -h | --help)
-        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     esac
@@ -213,8 +216,21 @@ run_consumer_stage() {
   troupe_log "consumer: ${RESULT[consumer]} (${SECS[consumer]} s)"
 }
 
+run_lint_stage() {
+  local start=$SECONDS
+  troupe_log "lint: clang-format and clang-tidy (logs: build/lint/)"
+  if scripts/lint.sh; then
+    record lint PASS 1 0 $((SECONDS - start))
+  else
+    record lint FAIL 0 1 $((SECONDS - start))
+  fi
+  troupe_log "lint: ${RESULT[lint]} (${SECS[lint]} s)"
+}
+
 for stage in "${STAGES[@]}"; do
-  if [[ $stage == consumer ]]; then
+  if [[ $stage == lint ]]; then
+    run_lint_stage
+  elif [[ $stage == consumer ]]; then
     run_consumer_stage
   else
     run_preset_stage "$stage"

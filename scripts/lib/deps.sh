@@ -4,6 +4,7 @@
 
 TROUPE_DEB_PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang-14 libclang-rt-14-dev
+  clang-format-14 clang-tidy-14 git
   libconcurrentqueue-dev libspdlog-dev libfmt-dev catch2 libasio-dev
 )
 

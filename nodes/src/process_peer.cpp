@@ -136,10 +136,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       req = ++next_req_;
       pending_.emplace(req, std::move(done));
     }
-    const send_result s = link_->post(frame_kind::ask, [&](wire::writer& w) {
-      w.fixed(req);
-      enc(w, msg);
-    });
+    send_result s = send_result::closed;
+    try {
+      s = link_->post(frame_kind::ask, [&](wire::writer& w) {
+        w.fixed(req);
+        enc(w, msg);
+      });
+    } catch (const std::exception& e) {
+      // Nothing was queued (a message over the frame limit): undo the entry.
+      fail_unsent(req, "ask " + actor_type_ + ": message not sent: " + e.what());
+      return;
+    }
     if (s != send_result::ok) fail_one(req, s);
   }
 

@@ -451,3 +451,28 @@ TEST_CASE("a handshake of another protocol version is refused", "[nodes][process
   CHECK(why.find("peer speaks protocol version 2, this build speaks 1") != std::string::npos);
   la->close("test over");
 }
+
+TEST_CASE("an isolated ask larger than a frame fails and leaves nothing pending",
+          "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.max_frame = std::size_t{64} << 10;
+  auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
+  for (int i = 0; i < 3; ++i) {
+    auto f = c.ask(pt::Blob{std::vector<std::byte>(std::size_t{1} << 20)});
+    try {
+      (void)f.get(30s);
+      FAIL("an ask over the frame limit succeeded");
+    } catch (const troupe::error& e) {
+      INFO(e.what());
+      CHECK(e.value() == troupe::errc::invalid_argument);
+      CHECK(std::string(e.what()).find("message not sent") != std::string::npos);
+    }
+  }
+  // The link and the child are fine, and a graceful stop has nothing left
+  // to wait for.
+  CHECK(c.ask(pt::Blob{std::vector<std::byte>(16)}).get(30s) == 16);
+  auto down = watch(sys, c.addr());
+  c.stop();
+  CHECK(down.get(30s).code == troupe::exit_reason::kind::normal);
+}

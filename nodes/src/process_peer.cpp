@@ -124,60 +124,18 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   }
 
   void ask(encode_fn enc, const void* msg, reply_fn done) {
-    std::uint64_t req = 0;
-    {
-      std::lock_guard lk(mu_);
-      if (finished_) {
-        const std::string why = "ask " + actor_type_ + ": " + lost_text_;
-        reply_view r{false, {}, troupe::errc::peer_lost, why};
-        done(r);
-        return;
-      }
-      req = ++next_req_;
-      pending_.emplace(req, std::move(done));
-    }
-    send_result s = send_result::closed;
-    try {
-      s = link_->post(frame_kind::ask, [&](wire::writer& w) {
-        w.fixed(req);
-        enc(w, msg);
-      });
-    } catch (const std::exception& e) {
-      // Nothing was queued (a message over the frame limit): undo the entry.
-      fail_unsent(req, "ask " + actor_type_ + ": message not sent: " + e.what());
-      return;
-    }
-    if (s != send_result::ok) fail_one(req, s);
+    request(frame_kind::ask, "ask " + actor_type_, "message not sent", std::move(done),
+            [&](wire::writer& w) { enc(w, msg); });
   }
 
   void call(std::string_view fn, std::size_t count, encode_fn enc, const void* args,
             reply_fn done) {
-    std::uint64_t req = 0;
-    {
-      std::lock_guard lk(mu_);
-      if (finished_) {
-        const std::string why = "pool task " + std::string(fn) + ": " + lost_text_;
-        reply_view r{false, {}, troupe::errc::peer_lost, why};
-        done(r);
-        return;
-      }
-      req = ++next_req_;
-      pending_.emplace(req, std::move(done));
-    }
-    send_result s = send_result::closed;
-    try {
-      s = link_->post(frame_kind::call, [&](wire::writer& w) {
-        w.fixed(req);
-        wire::write_value(w, std::string(fn));
-        w.varint(count);
-        enc(w, args);
-      });
-    } catch (const std::exception& e) {
-      // Nothing was queued (the encoder rolled back): undo the pending entry.
-      fail_unsent(req, "pool task " + std::string(fn) + ": arguments not sent: " + e.what());
-      return;
-    }
-    if (s != send_result::ok) fail_one(req, s);
+    request(frame_kind::call, "pool task " + std::string(fn), "arguments not sent", std::move(done),
+            [&](wire::writer& w) {
+              wire::write_value(w, std::string(fn));
+              w.varint(count);
+              enc(w, args);
+            });
   }
 
   void stop() {
@@ -253,6 +211,36 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
                  s == send_result::full ? troupe::errc::mailbox_full : troupe::errc::peer_lost,
                  why};
     done(r);
+  }
+
+  // A frame that wants a reply: registers `done` under a new request id,
+  // then sends [u64 id][body]. `what` names the request in failures. If
+  // the body cannot be encoded (over the frame limit) nothing was queued
+  // and the entry is undone.
+  template <class Body>
+  void request(frame_kind kind, const std::string& what, const char* unsent, reply_fn done,
+               Body&& body) {
+    std::uint64_t req = 0;
+    {
+      std::lock_guard lk(mu_);
+      if (finished_) {
+        done(reply_view{false, {}, troupe::errc::peer_lost, what + ": " + lost_text_});
+        return;
+      }
+      req = ++next_req_;
+      pending_.emplace(req, std::move(done));
+    }
+    send_result s = send_result::closed;
+    try {
+      s = link_->post(kind, [&](wire::writer& w) {
+        w.fixed(req);
+        body(w);
+      });
+    } catch (const std::exception& e) {
+      fail_unsent(req, what + ": " + unsent + ": " + e.what());
+      return;
+    }
+    if (s != send_result::ok) fail_one(req, s);
   }
 
   void fail_unsent(std::uint64_t req, const std::string& why) {

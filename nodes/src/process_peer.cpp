@@ -77,20 +77,41 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     }
     pid_ = child.pid;
     pidfd_ = child.pidfd;
+    try {
+      connect(child.fd, actor_name, opts);
+    } catch (...) {
+      // Nothing may outlive a failed start: the child is killed and reaped
+      // here, its descriptors closed (the socket by whoever owns it now).
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      reaped_ = true;  // a pending reap or kill must not touch the pid again
+      link_closed_ = true;
+      if (!link_attempted_) ::close(child.fd);
+      link_.reset();
+      pid_watch_.reset();
+      stand_in_.send(
+          peer_gone{exit_reason{exit_reason::kind::peer_lost, "the child could not be started"}});
+      throw;
+    }
+  }
 
+  /// start()'s second half: the pidfd watch and the connection (takes
+  /// `fd`); throws with nothing of its own left running.
+  void connect(int fd, std::string_view actor_name, const isolated_options& opts) {
     auto& ctx = io_runtime::get().context();
     // Close-on-exec like every troupe descriptor: a plain dup() would hand
     // this pidfd to every child started after this one.
     const int watch_fd = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 0);
     if (watch_fd < 0) {
-      const int err = errno;
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      ::close(child.fd);
       throw troupe::error(troupe::errc::invalid_argument,
-                          "fcntl F_DUPFD_CLOEXEC of a pidfd: " + errno_text(err));
+                          "fcntl F_DUPFD_CLOEXEC of a pidfd: " + errno_text(errno));
     }
-    pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, watch_fd);
+    try {
+      pid_watch_ = std::make_unique<asio::posix::stream_descriptor>(ctx, watch_fd);
+    } catch (...) {
+      ::close(watch_fd);
+      throw;
+    }
     link_config cfg;
     cfg.my_role = wire::peer_role::parent;
     cfg.peer_role = wire::peer_role::child;
@@ -101,11 +122,16 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     cfg.startup_timeout = opts.startup_timeout;
     cfg.send_queue_bytes = opts.send_queue_bytes;
     cfg.max_frame = opts.max_frame;
-    link_ = std::make_shared<peer_link>(ctx, child.fd, cfg);
+    link_attempted_ = true;  // the link owns fd from here, also if it throws
+    link_ = std::make_shared<peer_link>(ctx, fd, cfg);
     // The spawn frame follows the handshake.
     (void)link_->post(
         frame_kind::spawn, [&](wire::writer& w) { wire::write_value(w, std::string(actor_name)); },
         true);
+    // The watch first: once started, the link lives on in its handlers.
+    pid_watch_->async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [self = shared_from_this()](const asio::error_code& /*ec*/) { self->reap(); });
     std::weak_ptr<process_peer> weak = weak_from_this();
     link_->start(
         [weak](frame_kind k, std::span<const std::byte> body) {
@@ -114,9 +140,6 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         [weak](const std::string& why, bool clean) {
           if (auto self = weak.lock()) self->on_link_closed(why, clean);
         });
-    pid_watch_->async_wait(
-        asio::posix::stream_descriptor::wait_read,
-        [self = shared_from_this()](const asio::error_code& /*ec*/) { self->reap(); });
   }
 
   send_result send(encode_fn enc, const void* msg) {
@@ -471,6 +494,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   ref<stand_in> stand_in_;
   std::atomic<bool> stop_requested_{false};
   // I/O thread only:
+  bool link_attempted_ = false;  // start(): fd handed to a peer_link
   bool reaped_ = false;
   bool link_closed_ = false;
   pid_t wait_rc_ = 0;

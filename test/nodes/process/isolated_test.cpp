@@ -175,21 +175,38 @@ TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
 }
 
 TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][process]") {
-  // The parent reads the replies slowly (each completion sleeps): the child
-  // has written them all and exited while most still sit unread in the
-  // parent's socket. Every one of them must complete its ask.
+  // The parent's I/O thread is held up until the child has replied to every
+  // ask, closed its connection and exited: its pidfd and its replies, all
+  // unread in the socket, are ready at once. Every reply must complete its
+  // ask (reaping first failed them as peer_lost).
+  using troupe::nodes::detail::io_runtime;
   troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_timeout = 60s;  // the held-up I/O thread sends none
   for (int round = 0; round < 3; ++round) {
-    auto c = troupe::spawn_isolated<pt::Counter>(sys);
+    auto c = sys.spawn<pt::Counter>(troupe::isolated, opts);
+    REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
     std::vector<troupe::future<std::string>> replies;
-    for (int i = 0; i < 200; ++i) {
-      replies.push_back(
-          c.ask(pt::Echo{std::string(2000, 'x')}).then([](troupe::future<std::string> f) {
-            std::this_thread::sleep_for(1ms);
-            return f.get();
-          }));
-    }
-    c.stop();
+    // 24 replies of 5 KB: more than one read of the parent's (64 KiB), less
+    // than the socket's buffer (the default 208 KiB, with each write's
+    // overhead), so the child can write them all while nobody reads.
+    for (int i = 0; i < 24; ++i) replies.push_back(c.ask(pt::Echo{std::string(5000, 'x')}));
+    c.stop();  // queued for the I/O thread, ahead of the hold-up
+    const int pid = c.pid();
+    std::promise<bool> exited;
+    asio::post(io_runtime::get().context(), [pid, &exited] {
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      bool gone = false;
+      while (!gone && std::chrono::steady_clock::now() < deadline) {
+        siginfo_t si{};
+        // WNOWAIT: looks without reaping (the pidfd's reaper does that).
+        gone = ::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               si.si_pid == pid;
+        if (!gone) std::this_thread::sleep_for(1ms);
+      }
+      exited.set_value(gone);
+    });
+    CHECK(exited.get_future().get());
     for (auto& f : replies) {
       std::string got;
       try {
@@ -198,7 +215,7 @@ TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][pro
         got = e.what();
       }
       INFO(got.substr(0, 200));
-      REQUIRE(got.rfind(std::string(2000, 'x') + " from ", 0) == 0);
+      REQUIRE(got.rfind(std::string(5000, 'x') + " from ", 0) == 0);
     }
     CHECK(c.wait(30s));
   }

@@ -217,7 +217,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   [[nodiscard]] actor_addr addr() const { return actor_addr(stand_in_); }
 
  private:
-  void fail_one(std::uint64_t req, send_result s) {
+  void fail_full(std::uint64_t req, const std::string& what) {
     reply_fn done;
     {
       std::lock_guard lk(mu_);
@@ -226,14 +226,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       done = std::move(it->second);
       pending_.erase(it);
     }
-    const std::string why = s == send_result::full
-                                ? "ask " + actor_type_ + ": connection send queue full"
-                                : "ask " + actor_type_ + ": peer lost";
-    reply_view r{false,
-                 {},
-                 s == send_result::full ? troupe::errc::mailbox_full : troupe::errc::peer_lost,
-                 why};
-    done(r);
+    done(reply_view{false, {}, troupe::errc::mailbox_full,
+                    what + ": connection send queue full"});
   }
 
   // A frame that wants a reply: registers `done` under a new request id,
@@ -263,7 +257,10 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       fail_unsent(req, what + ": " + unsent + ": " + e.what());
       return;
     }
-    if (s != send_result::ok) fail_one(req, s);
+    // closed: the link is down and finish() follows (a closed link always
+    // ends in a reap); it fails this request with the child's exit cause,
+    // which is not known yet.
+    if (s == send_result::full) fail_full(req, what);
   }
 
   void fail_unsent(std::uint64_t req, const std::string& why) {

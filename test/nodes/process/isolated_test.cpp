@@ -100,6 +100,35 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
   }
 }
 
+TEST_CASE("an ask made after the connection closed fails with the child's exit cause",
+          "[nodes][process]") {
+  // The link closes (EOF) before the child is reaped; an ask made in
+  // between waits for the reap and fails with what happened to the child
+  // (it failed at once as a bare "peer lost" before).
+  troupe::system sys;
+  auto c = sys.spawn<pt::Counter>(troupe::isolated);
+  REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
+  REQUIRE(c.send(pt::Crash{pt::crash_kind::hangup}) == troupe::send_result::ok);
+  // A send is refused as closed once the parent has read the EOF.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (c.send(pt::Inc{0}) != troupe::send_result::closed &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(c.send(pt::Inc{0}) == troupe::send_result::closed);
+  auto f = c.ask(pt::Get{});
+  const std::string err = ask_error(f);
+  INFO(err);
+  CHECK(err.find("[5]") != std::string::npos);  // errc::peer_lost
+  // Stopped, it is killed after its grace; its main thread may also have
+  // seen the EOF and exited before the stop.
+  const std::string child = "peer lost: child " + std::to_string(c.pid()) + " ";
+  CHECK((err.find(child + "killed by signal 9 (SIGKILL) after: did not exit after closing "
+                          "its connection") != std::string::npos ||
+         err.find(child + "exited with status 0") != std::string::npos));
+  CHECK(c.wait(10s));
+}
+
 TEST_CASE("an exception in an isolated handler fails the ask and ends the child",
           "[nodes][process]") {
   troupe::system sys;

@@ -3,6 +3,7 @@
 // (registered in every process of the test binary, parent and children).
 
 #include <dirent.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,8 +41,17 @@ struct Echo {
 };
 TROUPE_MESSAGE(Echo, "pt.echo");
 
-enum class crash_kind : std::uint8_t { segv, abort, exit3, throw_error, spin, alloc, error_code0 };
-TROUPE_ENUM_RANGE(crash_kind, crash_kind::segv, crash_kind::error_code0);
+enum class crash_kind : std::uint8_t {
+  segv,
+  abort,
+  exit3,
+  throw_error,
+  spin,
+  alloc,
+  error_code0,
+  hangup,
+};
+TROUPE_ENUM_RANGE(crash_kind, crash_kind::segv, crash_kind::hangup);
 
 struct Crash {
   crash_kind how = crash_kind::segv;
@@ -152,6 +162,13 @@ class Counter : public troupe::actor<Counter> {
       case crash_kind::error_code0:
         // A troupe::error whose code is no enumerator ("no error" as an int).
         throw troupe::error(static_cast<troupe::errc>(0), "code zero");
+      case crash_kind::hangup:
+        // Closes the connection (fd 3) and stops the whole process: the
+        // parent sees EOF from a child that is alive but does not exit
+        // (unless the child's main thread sees the EOF first and exits).
+        ::shutdown(3, SHUT_RDWR);
+        ::raise(SIGSTOP);
+        break;
       case crash_kind::alloc: {
         std::vector<char> big(std::size_t{3} << 30, 'x');  // 3 GiB
         n_ += big[12345];

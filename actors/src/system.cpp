@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -12,6 +13,7 @@
 #include "internal/core.hpp"
 #include "internal/ext.hpp"
 #include "internal/log.hpp"
+#include "troupe/actors/detail/start_check.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/future.hpp"
@@ -371,13 +373,31 @@ std::string shutdown_report::to_string() const {
          " undelivered message(s), " + std::to_string(timers_cancelled) + " timer(s) cancelled";
 }
 
-system::system(system_config cfg) : core_(new detail::system_core(*this, cfg)) {
+namespace detail {
+
+namespace {
+std::atomic<system_start_check> g_start_check{nullptr};
+}  // namespace
+
+void set_system_start_check(system_start_check check) noexcept {
+  g_start_check.store(check, std::memory_order_release);
+}
+
+void run_system_start_check() {
+  if (system_start_check check = g_start_check.load(std::memory_order_acquire)) check();
+}
+
+}  // namespace detail
+
+system::system(system_config cfg)
+    : core_((detail::run_system_start_check(), new detail::system_core(*this, cfg))) {
   core_->sched.start();
   core_->log->debug("system started with {} worker(s)", core_->sched.size());
 }
 
 system::system(detail::deterministic_t mode, system_config cfg)
-    : core_(new detail::system_core(*this, cfg, true, mode.seed)) {
+    : core_((detail::run_system_start_check(),
+             new detail::system_core(*this, cfg, true, mode.seed))) {
   core_->log->debug("deterministic system started (seed {})", mode.seed);
 }
 

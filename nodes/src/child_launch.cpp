@@ -34,6 +34,7 @@ troupe::error sys_error(const std::string& what) {
 }  // namespace
 
 launched_child spawn_child(std::string_view actor_name, const isolated_options& opts) {
+  if (in_child_before_child_main()) forgotten_child_main();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw sys_error("socketpair");
   // Moved above fd 3 so that dup2 onto 3 always clears FD_CLOEXEC.
@@ -53,6 +54,7 @@ launched_child spawn_child(std::string_view actor_name, const isolated_options& 
       "as=" + std::to_string(opts.limit_address_space),
       "cpu=" + std::to_string(opts.limit_cpu_seconds),
       "maxframe=" + std::to_string(opts.max_frame),
+      "hto=" + std::to_string(opts.handler_timeout.count()),
       "name=" + std::string(actor_name),
   };
   std::vector<char*> argv;

@@ -9,6 +9,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -23,9 +26,11 @@
 
 #include "internal/child_launch.hpp"
 #include "internal/isolated_registry.hpp"
+#include "internal/nodes_log.hpp"
 #include "internal/peer_link.hpp"
 #include "internal/pool_internal.hpp"
 #include "troupe/actors/actor.hpp"
+#include "troupe/actors/detail/start_check.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_registry.hpp"
 #include "troupe/nodes/process.hpp"
@@ -44,6 +49,39 @@ child_state* g_child = nullptr;  // set once in child_main, before any frame
 
 class child_watch;
 
+/// isolated_options::handler_timeout in the child: messages from the parent
+/// delivered but not yet handled, and when the last handler finished (or
+/// the actor last became busy). Checked on the I/O thread.
+class progress_watch {
+ public:
+  void delivered(std::string_view message) {
+    std::lock_guard lk(mu_);
+    if (waiting_.empty()) since_ = std::chrono::steady_clock::now();
+    waiting_.emplace_back(message);
+  }
+  void handled() {
+    std::lock_guard lk(mu_);
+    if (!waiting_.empty()) waiting_.pop_front();
+    since_ = std::chrono::steady_clock::now();
+  }
+  /// What to tell the parent if the actor is over the limit, else "".
+  std::string check(std::chrono::milliseconds limit) {
+    std::lock_guard lk(mu_);
+    if (waiting_.empty()) return {};
+    const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - since_);
+    if (idle <= limit) return {};
+    return "no handler finished for " + std::to_string(idle.count()) + " ms (handler_timeout " +
+           std::to_string(limit.count()) + " ms), " + std::to_string(waiting_.size()) +
+           " message(s) waiting, the first " + waiting_.front();
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<std::string> waiting_;  // type names, oldest first
+  std::chrono::steady_clock::time_point since_;
+};
+
 class child_state {
  public:
   std::shared_ptr<peer_link> link;
@@ -55,6 +93,9 @@ class child_state {
   bool done = false;
   bool graceful = false;
   std::deque<std::vector<std::byte>> calls;  // pool mode: call frames, run on the main thread
+  std::chrono::milliseconds handler_timeout{0};
+  progress_watch progress;
+  std::unique_ptr<asio::steady_timer> progress_timer;  // I/O thread
 
   void finish(bool g) {
     {
@@ -83,6 +124,25 @@ class child_watch : public troupe::actor<child_watch> {
   }
 };
 
+/// Every quarter of the limit: tells the parent once that the actor hung
+/// (the parent kills this process).
+void arm_progress_check() {
+  child_state* st = g_child;
+  const auto every = std::max(st->handler_timeout / 4, std::chrono::milliseconds(1));
+  st->progress_timer->expires_after(every);
+  st->progress_timer->async_wait([st](const asio::error_code& ec) {
+    if (ec) return;
+    const std::string hung = st->progress.check(st->handler_timeout);
+    if (hung.empty()) {
+      arm_progress_check();
+      return;
+    }
+    log_error("troupe.nodes: isolated actor hung: {}", hung);
+    (void)st->link->post(
+        frame_kind::hung, [&](wire::writer& w) { wire::write_value(w, hung); }, true);
+  });
+}
+
 void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   child_state* st = g_child;
   switch (k) {
@@ -100,6 +160,10 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       st->host = make(*st->sys);
       auto watch = st->sys->spawn<child_watch>();
       watch.send(st->host->addr());
+      if (st->handler_timeout.count() > 0) {
+        st->progress_timer = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+        arm_progress_check();
+      }
       return;
     }
     case frame_kind::send: {
@@ -180,9 +244,54 @@ bool arm_parent_death_early() noexcept {
   if (ppid == 0 || ::getppid() != ppid) ::_exit(70);
   return true;
 }
-[[maybe_unused]] const bool g_parent_death_armed = arm_parent_death_early();
+
+/// Whether this process is a child, and whether it entered child_main().
+enum class child_phase : int { not_child, started, running };
+std::atomic<child_phase> g_phase{child_phase::not_child};
+
+/// The check troupe::system's constructor runs (set only in a child): the
+/// program reached troupe without calling child_main() first in main(),
+/// so main() is running a second time. Stopped here, before it can spawn
+/// children of its own; the parent reads the status and names the fix.
+void refuse_main_in_child() {
+  if (g_phase.load(std::memory_order_acquire) == child_phase::started) forgotten_child_main();
+}
+
+bool start_as_child() noexcept {
+  if (!arm_parent_death_early()) return false;
+  g_phase.store(child_phase::started, std::memory_order_release);
+  troupe::detail::set_system_start_check(&refuse_main_in_child);
+  return true;
+}
+[[maybe_unused]] const bool g_is_child = start_as_child();
 
 }  // namespace
+
+bool progress_tracked() noexcept {
+  return g_child != nullptr && g_child->handler_timeout.count() > 0;
+}
+void progress_delivered(std::string_view message) noexcept {
+  try {
+    g_child->progress.delivered(message);
+  } catch (...) {  // out of memory: this message goes untracked
+  }
+}
+void progress_handled() noexcept { g_child->progress.handled(); }
+
+void forgotten_child_main() noexcept {
+  try {
+    log_error(
+        "troupe.nodes: this process is a child started by troupe, but its main() reached troupe "
+        "without calling troupe::nodes::child_main(argc, argv) first; add `if (auto rc = "
+        "troupe::nodes::child_main(argc, argv)) return *rc;` at the top of main()");
+  } catch (...) {
+  }
+  ::_exit(exit_no_child_main);
+}
+
+bool in_child_before_child_main() noexcept {
+  return g_phase.load(std::memory_order_acquire) == child_phase::started;
+}
 
 void reply_ok(std::uint64_t req, encode_fn enc, const void* value) {
   (void)g_child->link->post(
@@ -233,6 +342,7 @@ std::optional<int> child_main(int argc, char** argv) {
   if (::fcntl(child_fd, F_GETFD) < 0) ::_exit(71);
   ::fcntl(child_fd, F_SETFD, FD_CLOEXEC);  // not inherited by anything this child starts
 
+  g_phase.store(child_phase::running, std::memory_order_release);
   auto& rt = io_runtime::get();  // before `st`, so that it is destroyed after it
   static child_state st;
   g_child = &st;
@@ -251,6 +361,7 @@ std::optional<int> child_main(int argc, char** argv) {
   }
   if (auto v = child_arg_u64(argc, argv, "st")) cfg.startup_timeout = std::chrono::milliseconds(v);
   if (auto v = child_arg_u64(argc, argv, "maxframe")) cfg.max_frame = v;
+  st.handler_timeout = std::chrono::milliseconds(child_arg_u64(argc, argv, "hto"));
   st.link = std::make_shared<peer_link>(rt.context(), child_fd, cfg);
   st.link->start([](frame_kind k, std::span<const std::byte> body) { on_child_frame(k, body); },
                  [](const std::string& why, bool /*clean*/) {

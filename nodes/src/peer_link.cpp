@@ -362,7 +362,7 @@ void peer_link::on_payload(std::span<const std::byte> payload) {
     }
     return;
   }
-  if (kind < frame_kind::spawn || kind > frame_kind::actor_exit) {
+  if (kind < frame_kind::spawn || kind > last_frame_kind) {
     fail("bad frame: unknown frame kind " + std::to_string(static_cast<int>(payload[0])), false);
     return;
   }

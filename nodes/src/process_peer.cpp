@@ -226,8 +226,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       done = std::move(it->second);
       pending_.erase(it);
     }
-    done(reply_view{false, {}, troupe::errc::mailbox_full,
-                    what + ": connection send queue full"});
+    done(reply_view{false, {}, troupe::errc::mailbox_full, what + ": connection send queue full"});
   }
 
   // A frame that wants a reply: registers `done` under a new request id,
@@ -339,6 +338,19 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         actor_exit_ = exit_reason{static_cast<exit_reason::kind>(kind), std::move(what)};
         return;
       }
+      case frame_kind::hung: {
+        // The child found its actor over handler_timeout: killed at once.
+        wire::reader r(body);
+        std::string what;
+        wire::read_value(r, what);
+        if (!r.complete()) throw std::runtime_error("bad hung frame");
+        log_warn("troupe.nodes: {} ({}) hung: {}", actor_type_, pid_, what);
+        if (!reaped_) {
+          if (kill_note_.empty()) kill_note_ = "hung: " + what;
+          ::kill(pid_, SIGKILL);
+        }
+        return;
+      }
       default:
         throw std::runtime_error("unexpected frame kind " + std::to_string(static_cast<int>(k)) +
                                  " from a child");
@@ -419,7 +431,15 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       if (sig == SIGXCPU) how += ": CPU time limit";
     } else if (WIFEXITED(st)) {
       how = "exited with status " + std::to_string(WEXITSTATUS(st));
-      clean_exit = WEXITSTATUS(st) == 0;
+      clean_exit = WEXITSTATUS(st) == 0 && link_->handshaken();
+      if (!link_->handshaken()) {
+        how += WEXITSTATUS(st) == exit_no_child_main
+                   ? ": its program does not call troupe::nodes::child_main(argc, argv) at the "
+                     "top of main() (the child ran main() again and was stopped when it reached "
+                     "troupe)"
+                   : " before its handshake (does main() call troupe::nodes::child_main(argc, "
+                     "argv) first?)";
+      }
     }
     exit_reason reason;
     if (actor_exit_ && clean_exit) {

@@ -28,7 +28,15 @@ struct launched_child {
 /// (errc::invalid_argument naming the failed call).
 /// Call it on the I/O thread: the child's PR_SET_PDEATHSIG follows the
 /// spawning thread, which lives as long as the process's I/O runtime.
+/// In a child whose main() runs again (no child_main()), ends that child
+/// instead: children never start children by accident.
 launched_child spawn_child(std::string_view actor_name, const isolated_options& opts);
+
+/// True in a child process started by troupe whose program has not called
+/// child_main() (its main() is running again).
+bool in_child_before_child_main() noexcept;
+/// Ends such a child with exit_no_child_main, logging the fix.
+[[noreturn]] void forgotten_child_main() noexcept;
 
 /// The value of `key=value` on a child's command line ("" if absent).
 std::string child_arg(int argc, char** argv, std::string_view key);

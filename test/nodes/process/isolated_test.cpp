@@ -10,11 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "internal/peer_link.hpp"
 #include "process_fixtures.hpp"
@@ -126,6 +128,60 @@ TEST_CASE("an ask made after the connection closed fails with the child's exit c
   CHECK((err.find(child + "killed by signal 9 (SIGKILL) after: did not exit after closing "
                           "its connection") != std::string::npos ||
          err.find(child + "exited with status 0") != std::string::npos));
+  CHECK(c.wait(10s));
+}
+
+TEST_CASE("a handler over handler_timeout is found, killed and named", "[nodes][process]") {
+  // The child's I/O thread goes on answering heartbeats; its actor spins.
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.handler_timeout = 500ms;
+  auto c = sys.spawn<pt::Counter>(troupe::isolated, opts);
+  auto down = watch(sys, c);
+  REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
+  REQUIRE(c.send(pt::Crash{pt::crash_kind::spin}) == troupe::send_result::ok);
+  auto behind = c.ask(pt::Get{});
+  std::string err;
+  try {
+    (void)behind.get(60s);
+    err = "no error";
+  } catch (const troupe::error& e) {
+    err = std::string(e.what()) + " [" + std::to_string(static_cast<int>(e.value())) + "]";
+  }
+  INFO(err);
+  CHECK(err.find("[5]") != std::string::npos);  // errc::peer_lost
+  CHECK(err.find("killed by signal 9 (SIGKILL) after: hung: no handler finished for ") !=
+        std::string::npos);
+  CHECK(err.find("(handler_timeout 500 ms), ") != std::string::npos);
+  CHECK(err.find(" message(s) waiting, the first pt.crash") != std::string::npos);
+  const troupe::exit_reason why = down.get(10s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+  CHECK(why.what.find("hung: no handler finished for ") != std::string::npos);
+}
+
+TEST_CASE("an ask whose handler hangs fails, and handlers under the bound do not",
+          "[nodes][process]") {
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.handler_timeout = 2000ms;
+  auto c = sys.spawn<pt::Counter>(troupe::isolated, opts);
+  // Fifteen naps of 200 ms: busy for 3 s in all, each handler well under
+  // the bound; the actor is never declared hung.
+  for (int i = 0; i < 14; ++i) REQUIRE(c.send(pt::Nap{200}) == troupe::send_result::ok);
+  c.ask(pt::Nap{200}).get(60s);
+  CHECK(c.ask(pt::Get{}).get(10s) == 0);
+  CHECK_FALSE(c.terminated());
+  // One nap of 60 s is a hang.
+  auto hung = c.ask(pt::Nap{60000});
+  try {
+    hung.get(60s);
+    FAIL("the hung ask completed");
+  } catch (const troupe::error& e) {
+    INFO(e.what());
+    CHECK(e.value() == troupe::errc::peer_lost);
+    CHECK(std::string(e.what()).find("the first pt.nap") != std::string::npos);
+  }
   CHECK(c.wait(10s));
 }
 
@@ -467,6 +523,58 @@ TEST_CASE("children exit when the parent is SIGKILLed", "[nodes][process]") {
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   CHECK(gone);
+}
+
+TEST_CASE("a program without child_main fails the spawn and starts no grandchild",
+          "[nodes][process]") {
+  // The helper program spawns an isolated actor, asks it, and prints the
+  // ask's error; its children run the same main() (no child_main()).
+  char log_path[] = "/tmp/troupe-forget-XXXXXX";
+  const int log_fd = ::mkstemp(log_path);
+  REQUIRE(log_fd >= 0);
+  ::close(log_fd);
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) env_store.emplace_back(*e);
+  env_store.emplace_back("PT_FORGET_CHILD_MAIN=1");
+  env_store.emplace_back(std::string("PT_FORGET_LOG=") + log_path);
+  std::vector<char*> env;
+  for (auto& e : env_store) env.push_back(e.data());
+  env.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+  std::string self = "/proc/self/exe";
+  char* argv[] = {self.data(), nullptr};
+  pid_t prog = 0;
+  REQUIRE(::posix_spawn(&prog, "/proc/self/exe", &fa, nullptr, argv, env.data()) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(out[1]);
+  std::string printed;
+  char buf[512];
+  for (ssize_t n = 0; (n = ::read(out[0], buf, sizeof buf)) > 0;) {
+    printed.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  int st = 0;
+  REQUIRE(::waitpid(prog, &st, 0) == prog);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+  INFO(printed);
+  CHECK(printed.find("[5]") != std::string::npos);  // errc::peer_lost
+  CHECK(printed.find("exited with status 72: its program does not call "
+                     "troupe::nodes::child_main(argc, argv) at the top of main()") !=
+        std::string::npos);
+  // main() ran in the program and in its one child, which was stopped at
+  // its troupe::system: nothing further.
+  std::string ran;
+  if (FILE* f = std::fopen(log_path, "r")) {
+    for (int ch = std::fgetc(f); ch != EOF; ch = std::fgetc(f)) ran += static_cast<char>(ch);
+    std::fclose(f);
+  }
+  ::unlink(log_path);
+  CHECK(std::count(ran.begin(), ran.end(), '\n') == 2);
 }
 
 TEST_CASE("a handshake of another protocol version is refused", "[nodes][process]") {

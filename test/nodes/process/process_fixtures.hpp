@@ -3,8 +3,8 @@
 // (registered in every process of the test binary, parent and children).
 
 #include <dirent.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +64,13 @@ struct Blob {
   TROUPE_FIELDS(data);
 };
 TROUPE_MESSAGE(Blob, "pt.blob");
+
+/// A handler that sleeps for `ms` milliseconds.
+struct Nap {
+  int ms = 0;
+  TROUPE_FIELDS(ms);
+};
+TROUPE_MESSAGE(Nap, "pt.nap");
 
 /// Asks a child for its open descriptors: one "fd -> target" line each.
 struct Fds {
@@ -133,6 +140,7 @@ class Counter : public troupe::actor<Counter> {
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
   std::string on(Fds /*unused*/) const { return open_fds(); }
+  void on(Nap n) { std::this_thread::sleep_for(std::chrono::milliseconds(n.ms)); }
   std::string on(Args /*unused*/) const {
     std::string all;
     if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
@@ -181,7 +189,7 @@ class Counter : public troupe::actor<Counter> {
   int n_ = 0;
   std::size_t blobs_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args);
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args, Nap);
 
 inline int add(int a, int b) { return a + b; }
 TROUPE_POOL_FUNCTION(add);

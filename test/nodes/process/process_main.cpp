@@ -8,6 +8,7 @@
 #include <troupe/nodes.hpp>
 
 int orphan_parent_main(int argc, char** argv);  // process_helpers.cpp
+int forgetful_main();                           // process_helpers.cpp
 
 namespace {
 // Children must die by their signals (what the tests check), not by the
@@ -21,6 +22,8 @@ void append_env(const char* name, const char* opts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A program that forgot the hook (its children run this line too).
+  if (std::getenv("PT_FORGET_CHILD_MAIN") != nullptr) return forgetful_main();  // NOLINT
   if (auto rc = troupe::nodes::child_main(argc, argv)) return *rc;
   if (argc > 1 && std::string(argv[1]) == "--orphan-parent") return orphan_parent_main(argc, argv);
   append_env("ASAN_OPTIONS", "handle_segv=0:handle_abort=0:handle_sigbus=0:detect_leaks=0");

@@ -118,6 +118,26 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   CHECK(::kill(now, 0) != 0);
 }
 
+TEST_CASE("a supervisor restarts an isolated actor whose handler hung", "[nodes][process]") {
+  troupe::system sys;
+  auto sup = make_supervisor(sys);
+  troupe::child_options opts;
+  opts.name = "counter";
+  troupe::nodes::isolated_options iso;
+  iso.handler_timeout = 500ms;
+  auto c = troupe::start_child<pt::Counter>(sup, opts, troupe::isolated, iso);
+  const int first = c.ask(troupe::nodes::child_pid{}).get(30s);
+  REQUIRE(first > 0);
+  c.send(pt::Crash{pt::crash_kind::spin});
+  const int now =
+      wait_for_new_pid(first, [&] { return c.ask(troupe::nodes::child_pid{}).get(10s); });
+  CHECK(now != first);
+  CHECK(now > 0);
+  c.send(pt::Inc{2});
+  CHECK(c.ask(pt::Get{}).get(10s) == 2);
+  CHECK(sys.stats().restarts == 1);
+}
+
 TEST_CASE("an isolated_proxy runs detached, and refuses to start on a pool worker",
           "[nodes][process]") {
   troupe::system sys;

@@ -73,6 +73,20 @@ struct isolated_options {
   std::size_t send_queue_bytes = std::size_t{64} << 20;
   /// Largest frame accepted from the child (and sent to it).
   std::size_t max_frame = wire::default_max_frame;
+  /// The longest the actor may go without finishing a handler while it has
+  /// a message from the parent to handle (0: no limit). Heartbeats show
+  /// that a child's I/O thread lives; this bound shows that its actor makes
+  /// progress: an endless or blocked handler (a coroutine handler counts
+  /// until its task completes) is found by the child, which names the
+  /// message and the time to the parent; the parent kills it. Its down
+  /// reason and the failure of every pending ask (errc::peer_lost) read
+  /// "... killed by signal 9 (SIGKILL) after: hung: no handler finished
+  /// for 2004 ms (handler_timeout 2000 ms), 3 message(s) waiting, the
+  /// first pt.crash"; a supervisor restarts it as after any loss. Found
+  /// within the bound plus a quarter of it (checked that often). With a
+  /// limit set, every message from the parent is tracked (a send costs
+  /// what an ask does inside the child).
+  std::chrono::milliseconds handler_timeout{0};
 };
 
 /// The start-up hook: std::nullopt in a normal process; in a child started
@@ -96,7 +110,13 @@ enum class frame_kind : std::uint8_t {
   stop = 7,        ///< parent->child: stop gracefully
   call = 8,        ///< parent->child: [u64 request][string function][varint n][n args]
   actor_exit = 9,  ///< child->parent: [u8 exit kind][string what]
+  hung = 10,       ///< child->parent: [string what] (handler_timeout passed)
 };
+inline constexpr frame_kind last_frame_kind = frame_kind::hung;
+
+/// The exit status of a child whose program reached troupe (a system, a
+/// spawn) in main() without calling child_main() first.
+inline constexpr int exit_no_child_main = 72;
 
 /// A reply as the I/O thread sees it; `body` is valid during the callback only.
 struct reply_view {

@@ -41,15 +41,26 @@ class child_host {
 void reply_ok(std::uint64_t req, encode_fn enc, const void* value);
 void reply_error(std::uint64_t req, troupe::errc code, const std::string& what);
 
+/// The progress of the child's actor, for isolated_options::handler_timeout
+/// (implemented by the child runtime): progress_tracked() is true when a
+/// limit is set; the host then reports each message from the parent as it
+/// is delivered (with its type's name) and as its handler finishes.
+bool progress_tracked() noexcept;
+void progress_delivered(std::string_view message) noexcept;
+void progress_handled() noexcept;
+
 using host_factory = std::unique_ptr<child_host> (*)(troupe::system&);
 /// Registers an isolated actor type by name (static initialization). Throws
 /// troupe::error(errc::invalid_argument) for a name registered twice.
 bool register_isolated_factory(std::string_view name, host_factory make);
 
 template <class A, class M>
-void host_ask(ref<A>& r, M&& m, std::uint64_t req) {
+void host_ask(ref<A>& r, M&& m, std::string_view name, std::uint64_t req) {
   using R = handler_result_t<A, M>;
-  r.ask(std::forward<M>(m)).then([req](future<R> f) {
+  const bool tracked = progress_tracked();
+  if (tracked) progress_delivered(name);
+  r.ask(std::forward<M>(m)).then([req, tracked](future<R> f) {
+    if (tracked) progress_handled();
     try {
       if constexpr (std::is_void_v<R>) {
         f.get();
@@ -71,15 +82,29 @@ class host final : public child_host {
  public:
   explicit host(troupe::system& sys) : ref_(sys.spawn<A>()) {}
   bool deliver(wire::any_message& m) override {
-    return ((m.is<Ms>() ? (ref_.send(std::move(m.get<Ms>())), true) : false) || ...);
+    return ((m.is<Ms>() ? (send_one<Ms>(m), true) : false) || ...);
   }
   bool ask(wire::any_message& m, std::uint64_t req) override {
-    return ((m.is<Ms>() ? (host_ask<A>(ref_, std::move(m.get<Ms>()), req), true) : false) || ...);
+    return (
+        (m.is<Ms>() ? (host_ask<A>(ref_, std::move(m.get<Ms>()), m.name(), req), true) : false) ||
+        ...);
   }
   void stop() override { ref_.stop(); }
   [[nodiscard]] actor_addr addr() const override { return actor_addr(ref_); }
 
  private:
+  template <class M>
+  void send_one(wire::any_message& m) {
+    if (!progress_tracked()) {
+      ref_.send(std::move(m.get<M>()));
+      return;
+    }
+    // Tracked: an ask, whose completion marks the end of its handler (a
+    // handler that throws fails the actor as a send's would).
+    progress_delivered(m.name());
+    (void)ref_.ask(std::move(m.get<M>())).then([](auto /*done*/) { progress_handled(); });
+  }
+
   ref<A> ref_;
 };
 

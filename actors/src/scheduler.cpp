@@ -31,9 +31,10 @@ std::uint64_t xorshift(std::uint64_t& s) noexcept {
   return s;
 }
 
-}  // namespace
-
+// A thread that must not block (marked by refuse_blocking_here).
 thread_local bool tl_refuse_blocking = false;
+
+}  // namespace
 
 bool on_pool_worker() noexcept { return tl_worker != nullptr || tl_refuse_blocking; }
 void refuse_blocking_here() noexcept { tl_refuse_blocking = true; }

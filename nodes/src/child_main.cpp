@@ -254,7 +254,7 @@ std::atomic<child_phase> g_phase{child_phase::not_child};
 /// so main() is running a second time. Stopped here, before it can spawn
 /// children of its own; the parent reads the status and names the fix.
 void refuse_main_in_child() {
-  if (g_phase.load(std::memory_order_acquire) == child_phase::started) forgotten_child_main();
+  if (in_child_before_child_main()) forgotten_child_main();
 }
 
 bool start_as_child() noexcept {

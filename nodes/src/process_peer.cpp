@@ -217,7 +217,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   [[nodiscard]] actor_addr addr() const { return actor_addr(stand_in_); }
 
  private:
-  void fail_full(std::uint64_t req, const std::string& what) {
+  /// Fails request `req` with `code` and `why` unless finish() took it.
+  void fail_pending(std::uint64_t req, troupe::errc code, const std::string& why) {
     reply_fn done;
     {
       std::lock_guard lk(mu_);
@@ -226,7 +227,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       done = std::move(it->second);
       pending_.erase(it);
     }
-    done(reply_view{false, {}, troupe::errc::mailbox_full, what + ": connection send queue full"});
+    done(reply_view{false, {}, code, why});
   }
 
   // A frame that wants a reply: registers `done` under a new request id,
@@ -253,25 +254,15 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         body(w);
       });
     } catch (const std::exception& e) {
-      fail_unsent(req, what + ": " + unsent + ": " + e.what());
+      fail_pending(req, troupe::errc::invalid_argument, what + ": " + unsent + ": " + e.what());
       return;
     }
     // closed: the link is down and finish() follows (a closed link always
     // ends in a reap); it fails this request with the child's exit cause,
     // which is not known yet.
-    if (s == send_result::full) fail_full(req, what);
-  }
-
-  void fail_unsent(std::uint64_t req, const std::string& why) {
-    reply_fn done;
-    {
-      std::lock_guard lk(mu_);
-      auto it = pending_.find(req);
-      if (it == pending_.end()) return;
-      done = std::move(it->second);
-      pending_.erase(it);
+    if (s == send_result::full) {
+      fail_pending(req, troupe::errc::mailbox_full, what + ": connection send queue full");
     }
-    done(reply_view{false, {}, troupe::errc::invalid_argument, why});
   }
 
   void on_frame(frame_kind k, std::span<const std::byte> body) {

@@ -64,7 +64,12 @@ class BoundedDriver : public troupe::actor<BoundedDriver> {
       for (auto& w : *d.workers) co_await w.send(Work{37.2});
     }
     for (std::size_t i = 0; i < d.workers->size(); ++i) {
-      co_await (*d.workers)[i].send(Collect{(*d.results)[i]});
+      // A named message, not a temporary: g++ 12 destroys an aggregate
+      // temporary with a non-trivial member (the shared_ptr) twice when it
+      // is made inside a co_await expression (see docs/design.md, "Known
+      // compiler faults").
+      Collect c{(*d.results)[i]};
+      co_await (*d.workers)[i].send(std::move(c));
     }
   }
 };

@@ -73,6 +73,20 @@ TEST_CASE("a full mailbox with overflow::fail refuses sends and leaves the messa
   REQUIRE(settle(sys, s.ask(troupe::test::Downs{})) == std::vector<std::string>{"keep me"});
 }
 
+TEST_CASE("an ask with an lvalue message on a bounded mailbox copies it", "[mailbox]") {
+  // ask(m) with a named message instantiates the bounded path with a
+  // reference type (it did not compile before).
+  troupe::test_system sys(1);
+  auto s = sys.spawn<Sink>(troupe::bounded(4, troupe::overflow::fail));
+  const Num n{7};
+  auto f = s.ask(n);
+  Num m{8};
+  auto g = s.ask(m);
+  REQUIRE(settle(sys, std::move(f)) == 7);
+  REQUIRE(settle(sys, std::move(g)) == 8);
+  REQUIRE(m.v == 8);
+}
+
 TEST_CASE("overflow::drop_newest discards the new message and counts it", "[mailbox]") {
   troupe::test_system sys(2);
   auto s = sys.spawn<Sink>(troupe::bounded(2, troupe::overflow::drop_newest));

@@ -57,7 +57,7 @@ send_outcome bounded_send(cell* c, X&& x, bool may_wait) {
 template <class A, class M, class R, class X>
 struct ask_args {
   promise<R>* p;
-  X* x;
+  std::remove_reference_t<X>* x;
   static message* make(void* a) {
     auto* self = static_cast<ask_args*>(a);
     return new ask_node<A, M, R>(std::move(*self->p), std::forward<X>(*self->x));

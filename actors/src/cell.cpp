@@ -6,6 +6,7 @@
 #include "internal/ext.hpp"
 #include "internal/log.hpp"
 #include "internal/mailbox.hpp"
+#include "troupe/actors/detail/remote.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 
 namespace troupe::detail {
@@ -113,7 +114,7 @@ void cell::abort_spawn() noexcept {
 }
 
 send_result cell::enqueue(message* m) noexcept {
-  if (bounded_) [[unlikely]] {
+  if (bounded()) [[unlikely]] {
     if (ext()->mailbox->offer(m)) {
       if (inbox_.wake()) schedule_self(false);
       return send_result::ok;
@@ -149,11 +150,33 @@ void cell::push_control(message::kind k) noexcept {
   enqueue(m);
 }
 
-void cell::request_stop() noexcept { push_control(message::kind::stop); }
+// A remote cell's stop and kill go to its port; the cell ends when the
+// port reports the actor gone.
+void cell::request_stop() noexcept {
+  if (remote()) [[unlikely]] {
+    static_cast<remote_cell*>(this)->port().stop(false);
+    return;
+  }
+  push_control(message::kind::stop);
+}
 
-void cell::request_shutdown_stop() noexcept { push_control(message::kind::shutdown); }
+void cell::request_shutdown_stop() noexcept {
+  if (remote()) [[unlikely]] {
+    static_cast<remote_cell*>(this)->port().stop(true);
+    return;
+  }
+  push_control(message::kind::shutdown);
+}
 
 void cell::request_kill() noexcept {
+  if (remote()) [[unlikely]] {
+    static_cast<remote_cell*>(this)->port().kill("killed");
+    return;
+  }
+  kill_local();
+}
+
+void cell::kill_local() noexcept {
   ctl_.fetch_or(kKill, std::memory_order_acq_rel);
   push_control(message::kind::kill);
 }
@@ -196,7 +219,7 @@ void cell::schedule_special(bool fair) noexcept {
 }
 
 bool cell::fill_cache() noexcept {
-  if (bounded_) [[unlikely]] {
+  if (bounded()) [[unlikely]] {
     message* m = ext()->mailbox->take();
     if (m == nullptr) return false;
     m->next = nullptr;
@@ -321,7 +344,7 @@ void cell::run_job() noexcept {
     }
   }
   core_ptr()->sched.count_processed(n);
-  if (bounded_) [[unlikely]] {
+  if (bounded()) [[unlikely]] {
     idle_bounded();
     return;
   }
@@ -424,7 +447,7 @@ void cell::terminate(exit_reason why) noexcept {
   exit_.store(stored, std::memory_order_release);
   message* rest = reverse(inbox_.close());
   room_waiter* parked = nullptr;
-  if (bounded_) rest = ext()->mailbox->shut(parked);
+  if (bounded()) rest = ext()->mailbox->shut(parked);
   end_object();
   // Older messages (cache) first, then the newer ones in arrival order,
   // then senders that were waiting for room.

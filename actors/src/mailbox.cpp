@@ -200,7 +200,7 @@ std::uint64_t reject_chain(message* m, const exit_reason& why, const char* actor
 }
 
 bool cell::blocks_when_full() const noexcept {
-  return bounded_ && ext()->mailbox->policy() == overflow::block;
+  return bounded() && ext()->mailbox->policy() == overflow::block;
 }
 
 send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* cb) {

@@ -31,6 +31,7 @@
 #include "internal/pool_internal.hpp"
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/detail/start_check.hpp"
+#include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_registry.hpp"
 #include "troupe/nodes/process.hpp"
@@ -147,17 +148,36 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   child_state* st = g_child;
   switch (k) {
     case frame_kind::spawn: {
+      // [string key][constructor arguments, encoded]
       std::string name;
       wire::reader r(body);
       wire::read_value(r, name);
-      if (!r.complete()) throw std::runtime_error("bad spawn frame");
+      if (!r.ok()) throw std::runtime_error("bad spawn frame");
       if (st->host) throw std::runtime_error("second spawn frame");
-      if (name == pool_worker_name) return;  // pool mode: calls only
+      if (name == pool_worker_name) {  // pool mode: calls only
+        if (!r.complete()) throw std::runtime_error("bad spawn frame");
+        return;
+      }
       const host_factory make = find_isolated_factory(name);
       if (make == nullptr) {
         throw std::runtime_error("no isolated actor registered as \"" + name + "\" in this binary");
       }
-      st->host = make(*st->sys);
+      try {
+        st->host = make(*st->sys, r);
+      } catch (...) {
+        // The actor could not be made (its constructor threw, or its
+        // arguments do not decode): its exit, as a failed actor's.
+        const std::string what = troupe::detail::describe_current_exception() + " (in constructor)";
+        (void)st->link->post(
+            frame_kind::actor_exit,
+            [&](wire::writer& w) {
+              w.byte(static_cast<std::uint8_t>(exit_reason::kind::exception));
+              wire::write_value(w, what);
+            },
+            true);
+        st->link->close_after_flush();
+        return;
+      }
       auto watch = st->sys->spawn<child_watch>();
       watch.send(st->host->addr());
       if (st->handler_timeout.count() > 0) {

@@ -174,11 +174,13 @@ void peer_link::start(frame_handler on_frame, close_handler on_close) {
   });
 }
 
-bool peer_link::wait_for_room(std::unique_lock<std::mutex>& lk, bool force) {
+bool peer_link::wait_for_room(std::unique_lock<std::mutex>& lk, bool force, bool may_wait) {
   if (closed_) return false;
   if (force || enc_.size() < cfg_.send_queue_bytes) return true;
   // Full: a plain thread waits; a pool worker or the I/O thread is refused.
-  if (troupe::detail::on_pool_worker() || io_runtime::get().on_io_thread()) return false;
+  if (!may_wait || troupe::detail::on_pool_worker() || io_runtime::get().on_io_thread()) {
+    return false;
+  }
   room_.wait(lk, [&] { return closed_ || enc_.size() < cfg_.send_queue_bytes; });
   return !closed_;
 }

@@ -28,8 +28,11 @@
 #include "internal/peer_link.hpp"
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/remote.hpp"
 #include "troupe/actors/system.hpp"
+#include "troupe/nodes/detail/isolated_table.hpp"
 #include "troupe/nodes/process.hpp"
+#include "troupe/wire/detail/type_name.hpp"
 #include "troupe/wire/message.hpp"
 
 namespace troupe::nodes::detail {
@@ -62,23 +65,33 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   process_peer(const process_peer&) = delete;
   process_peer& operator=(const process_peer&) = delete;
 
+  /// An isolated actor's remote cell, told when the child is gone (instead
+  /// of a stand-in of the peer's own). Before start(); takes a reference.
+  void set_cell(troupe::detail::remote_cell* c) noexcept {
+    c->add_ref();
+    cell_ = c;
+  }
+
   // Runs on the I/O thread (PR_SET_PDEATHSIG follows the spawning thread).
-  void start(troupe::system& sys, std::string_view actor_name, const isolated_options& opts) {
+  /// `make`: what the spawn frame asks the child to construct (null: the
+  /// actor registered as `actor_name`, or the pool's worker).
+  void start(troupe::system& sys, std::string_view actor_name, const isolated_options& opts,
+             const isolated_construct* make = nullptr) {
     // The stand-in first: a system that is shutting down refuses it (and so
-    // the spawn) before any child process or descriptor exists.
-    stand_in_ = sys.spawn<stand_in>();
+    // the spawn) before any child process or descriptor exists. (A remote
+    // cell was made the same way by the caller.)
+    if (cell_ == nullptr) stand_in_ = sys.spawn<stand_in>();
     launched_child child;
     try {
       child = spawn_child(actor_name, opts);
     } catch (...) {
-      stand_in_.send(
-          peer_gone{exit_reason{exit_reason::kind::peer_lost, "the child could not be started"}});
+      report_gone(exit_reason{exit_reason::kind::peer_lost, "the child could not be started"});
       throw;
     }
     pid_ = child.pid;
     pidfd_ = child.pidfd;
     try {
-      connect(child.fd, actor_name, opts);
+      connect(child.fd, actor_name, opts, make);
     } catch (...) {
       // Nothing may outlive a failed start: the child is killed and reaped
       // here, its descriptors closed (the socket by whoever owns it now).
@@ -89,15 +102,24 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       if (!link_attempted_) ::close(child.fd);
       link_.reset();
       pid_watch_.reset();
-      stand_in_.send(
-          peer_gone{exit_reason{exit_reason::kind::peer_lost, "the child could not be started"}});
+      report_gone(exit_reason{exit_reason::kind::peer_lost, "the child could not be started"});
       throw;
     }
+    // A stop or kill that came while the child was starting. (Dekker with
+    // stop(): one of the two sees the other's store, or both and the stop
+    // is sent once.)
+    started_.store(true, std::memory_order_seq_cst);
+    if (stop_requested_.load(std::memory_order_seq_cst)) send_stop();
+    if (early_kill_after_.second != nullptr) {
+      arm_kill_after(early_kill_after_.first, early_kill_after_.second);
+    }
+    if (!early_kill_.empty()) kill_now(std::move(early_kill_));
   }
 
   /// start()'s second half: the pidfd watch and the connection (takes
   /// `fd`); throws with nothing of its own left running.
-  void connect(int fd, std::string_view actor_name, const isolated_options& opts) {
+  void connect(int fd, std::string_view actor_name, const isolated_options& opts,
+               const isolated_construct* make) {
     auto& ctx = io_runtime::get().context();
     // Close-on-exec like every troupe descriptor: a plain dup() would hand
     // this pidfd to every child started after this one.
@@ -124,9 +146,17 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     cfg.max_frame = opts.max_frame;
     link_attempted_ = true;  // the link owns fd from here, also if it throws
     link_ = std::make_shared<peer_link>(ctx, fd, cfg);
-    // The spawn frame follows the handshake.
+    // The spawn frame follows the handshake: [string key][constructor arguments].
     (void)link_->post(
-        frame_kind::spawn, [&](wire::writer& w) { wire::write_value(w, std::string(actor_name)); },
+        frame_kind::spawn,
+        [&](wire::writer& w) {
+          if (make == nullptr) {
+            wire::write_value(w, std::string(actor_name));
+            return;
+          }
+          wire::write_value(w, make->key);
+          if (make->encode != nullptr) make->encode(w, make->args);
+        },
         true);
     // The watch first: once started, the link lives on in its handlers.
     pid_watch_->async_wait(
@@ -142,8 +172,10 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         });
   }
 
-  send_result send(encode_fn enc, const void* msg) {
-    return link_->post(frame_kind::send, [&](wire::writer& w) { enc(w, msg); });
+  /// `may_wait`: a full send queue makes a plain thread wait (else: full).
+  send_result send(encode_fn enc, const void* msg, bool may_wait = true) {
+    return link_->post(
+        frame_kind::send, [&](wire::writer& w) { enc(w, msg); }, false, may_wait);
   }
 
   void ask(encode_fn enc, const void* msg, reply_fn done) {
@@ -161,44 +193,39 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
             });
   }
 
+  /// Graceful stop. @threadsafe, also while the child is starting.
   void stop() {
-    stop_requested_.store(true, std::memory_order_release);
-    (void)link_->post(frame_kind::stop, true);
+    stop_requested_.store(true, std::memory_order_seq_cst);
+    if (started_.load(std::memory_order_seq_cst)) send_stop();
+    // else: start() sends it once the child is connected.
   }
-  /// Kills the child if it is not gone `after` from now. @threadsafe
+  /// Kills the child if it is not gone `after` from now. @threadsafe, also
+  /// while the child is starting (the deadline then counts from its start).
   void kill_after(std::chrono::milliseconds after, const char* why) {
     asio::post(io_runtime::get().context(), [self = shared_from_this(), after, why] {
-      if (self->reaped_) return;
-      self->release_timer_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
-      self->release_timer_->expires_after(after);
-      self->release_timer_->async_wait([self, why](const asio::error_code& ec) {
-        if (ec || self->reaped_) return;
-        if (self->kill_note_.empty()) self->kill_note_ = why;
-        ::kill(self->pid_, SIGKILL);
-      });
+      if (!self->started_.load(std::memory_order_relaxed)) {
+        self->early_kill_after_ = {after, why};  // start() (this thread too) arms it
+        return;
+      }
+      self->arm_kill_after(after, why);
     });
   }
-  void kill_child(const char* why) {
-    asio::post(io_runtime::get().context(), [self = shared_from_this(), why] {
-      if (self->reaped_) return;
-      if (self->kill_note_.empty()) self->kill_note_ = why;
-      ::kill(self->pid_, SIGKILL);
-    });
+  /// Kills the child (SIGKILL); `why` goes into its down reason. @threadsafe,
+  /// also while the child is starting.
+  void kill_child(std::string why) {
+    asio::post(io_runtime::get().context(),
+               [self = shared_from_this(), why = std::move(why)]() mutable {
+                 if (!self->started_.load(std::memory_order_relaxed)) {
+                   // Starting (start() runs on this thread too): it kills.
+                   if (self->early_kill_.empty()) self->early_kill_ = std::move(why);
+                   return;
+                 }
+                 self->kill_now(std::move(why));
+               });
   }
 
-  bool wait(std::chrono::milliseconds timeout) {
-    if (troupe::detail::on_pool_worker()) {
-      std::lock_guard lk(mu_);
-      if (!reported_) {
-        // The completion thread sets reported_; the I/O thread feeds it.
-        throw troupe::error(troupe::errc::would_block_worker,
-                            "isolated_ref::wait: would block a pool worker or the process "
-                            "backend's I/O or completion thread");
-      }
-    }
-    return wait_reported(timeout);
-  }
-  /// wait() without its check: for peer_release (not on a backend thread).
+  /// Waits until the child is gone and reported: for peer_release (not on a
+  /// backend thread).
   bool wait_reported(std::chrono::milliseconds timeout) {
     std::shared_ptr<process_peer> handed;  // released after the lock, on this thread
     std::unique_lock lk(mu_);
@@ -213,8 +240,43 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     std::lock_guard lk(mu_);
     return finished_;
   }
-  [[nodiscard]] int pid() const noexcept { return pid_; }
-  [[nodiscard]] actor_addr addr() const { return actor_addr(stand_in_); }
+  [[nodiscard]] int pid() const noexcept { return pid_.load(std::memory_order_acquire); }
+
+ private:
+  void send_stop() {
+    if (!stop_sent_.exchange(true, std::memory_order_acq_rel)) {
+      (void)link_->post(frame_kind::stop, true);
+    }
+  }
+  // I/O thread.
+  void arm_kill_after(std::chrono::milliseconds after, const char* why) {
+    if (reaped_) return;
+    release_timer_ = std::make_unique<asio::steady_timer>(io_runtime::get().context());
+    release_timer_->expires_after(after);
+    release_timer_->async_wait([self = shared_from_this(), why](const asio::error_code& ec) {
+      if (ec || self->reaped_) return;
+      if (self->kill_note_.empty()) self->kill_note_ = why;
+      ::kill(self->pid_, SIGKILL);
+    });
+  }
+  void kill_now(std::string why) {
+    if (reaped_) return;
+    if (kill_note_.empty()) kill_note_ = std::move(why);
+    ::kill(pid_, SIGKILL);
+  }
+
+ public:
+  /// Tells the stand-in or the remote cell that the child is gone (once).
+  /// I/O thread, or after a failed start().
+  void report_gone(exit_reason why) {
+    if (troupe::detail::remote_cell* c = std::exchange(cell_, nullptr)) {
+      cell_gone_ = true;
+      c->gone(std::move(why));
+      c->release();
+    } else if (!cell_gone_) {
+      stand_in_.send(peer_gone{std::move(why)});
+    }
+  }
 
  private:
   /// Fails request `req` with `code` and `why` unless finish() took it.
@@ -335,7 +397,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         std::string what;
         wire::read_value(r, what);
         if (!r.complete()) throw std::runtime_error("bad hung frame");
-        log_warn("troupe.nodes: {} ({}) hung: {}", actor_type_, pid_, what);
+        log_warn("troupe.nodes: {} ({}) hung: {}", actor_type_, pid(), what);
         if (!reaped_) {
           if (kill_note_.empty()) kill_note_ = "hung: " + what;
           ::kill(pid_, SIGKILL);
@@ -465,7 +527,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     for (auto& kv : pending) ordered.emplace_back(kv.first, std::move(kv.second));
     std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.first < b.first; });
     if (reason.code != exit_reason::kind::normal) {
-      log_warn("troupe.nodes: {} ({}) down: {}", actor_type_, pid_, reason.to_string());
+      log_warn("troupe.nodes: {} ({}) down: {}", actor_type_, pid(), reason.to_string());
     }
     if (on_lost_) on_lost_(reason);
     // The failures, the down and wait()'s wake-up on the completion thread,
@@ -477,7 +539,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         const std::string why = self->actor_type_ + ": " + lost;
         done(reply_view{false, {}, troupe::errc::peer_lost, why});
       }
-      self->stand_in_.send(peer_gone{reason});
+      self->report_gone(reason);
       // A thread in wait() may go on to destroy the system: this job's
       // reference (whose release may free the stand-in's cell) goes to it,
       // so that it is released there, before the system's end. Notified
@@ -492,15 +554,23 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   std::string actor_type_;
   troupe::detail::unique_function<void(const exit_reason&)> on_lost_;
-  pid_t pid_ = -1;
+  std::atomic<pid_t> pid_{-1};  // set by start() (I/O thread), read by where()
   int pidfd_ = -1;
   std::unique_ptr<asio::posix::stream_descriptor> pid_watch_;
   std::unique_ptr<asio::steady_timer> grace_;
   std::unique_ptr<asio::steady_timer> drain_;
-  std::unique_ptr<asio::steady_timer> release_timer_;  // the last ref's kill deadline
+  std::unique_ptr<asio::steady_timer> release_timer_;  // kill_after's deadline
   std::shared_ptr<peer_link> link_;
-  ref<stand_in> stand_in_;
+  ref<stand_in> stand_in_;  // a pool worker's; an isolated actor has cell_
+  // Holds a reference until it is told the child is gone; set before start().
+  troupe::detail::remote_cell* cell_ = nullptr;
+  bool cell_gone_ = false;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> started_{false};    // start() connected the child (set on the I/O thread)
+  std::atomic<bool> stop_sent_{false};  // the stop frame is queued (sent once)
+  // I/O thread: a kill, or a kill deadline, asked for before start() was done.
+  std::string early_kill_;
+  std::pair<std::chrono::milliseconds, const char*> early_kill_after_{{}, nullptr};
   // I/O thread only:
   bool link_attempted_ = false;  // start(): fd handed to a peer_link
   bool reaped_ = false;
@@ -532,10 +602,109 @@ std::shared_ptr<process_peer> launch(
   return peer;
 }
 
-send_result peer_send(process_peer& p, encode_fn enc, const void* msg) { return p.send(enc, msg); }
-void peer_ask(process_peer& p, encode_fn enc, const void* msg, reply_fn done) {
-  p.ask(enc, msg, std::move(done));
+namespace {
+
+/// The port of an isolated actor's remote cell: what a ref<A> hands the
+/// cell goes to the child's connection, encoded by A's table.
+class isolated_port final : public troupe::detail::remote_port {
+ public:
+  isolated_port(std::shared_ptr<process_peer> peer, const isolated_table& table,
+                std::string type_name)
+      : peer_(std::move(peer)), table_(table), type_name_(std::move(type_name)) {}
+
+  send_result send(const troupe::detail::remote_message& m, troupe::detail::send_wait w) override {
+    const isolated_message& e = entry(m, "send");
+    return peer_->send(e.encode, m.value, w == troupe::detail::send_wait::block);
+  }
+
+  void ask(const troupe::detail::remote_message& m,
+           std::unique_ptr<troupe::detail::remote_promise> p,
+           troupe::detail::send_wait /*w*/) override {
+    const isolated_message& e = entry(m, "ask");
+    peer_->ask(e.encode, m.value,
+               [p = std::move(p), complete = e.complete](const reply_view& r) mutable {
+                 complete(p->get(), r);
+               });
+  }
+
+  void stop(bool shutdown) noexcept override {
+    try {
+      peer_->stop();
+      // A system's shutdown waits for its actors: a child that does not
+      // stop is killed.
+      if (shutdown) peer_->kill_after(std::chrono::milliseconds(1000), "did not stop in time");
+    } catch (...) {
+      log_error("troupe.nodes: stopping {} ({}) failed", type_name_, peer_->pid());
+    }
+  }
+
+  void kill(std::string why) noexcept override {
+    try {
+      peer_->kill_child(why == "killed" ? std::string("killed by its parent") : std::move(why));
+    } catch (...) {
+      log_error("troupe.nodes: killing {} ({}) failed", type_name_, peer_->pid());
+    }
+  }
+
+  [[nodiscard]] troupe::location where() const override {
+    // 0 once the child is gone: its pid may be reused.
+    return troupe::location{
+        troupe::location::kind::process, peer_->terminated() ? 0 : peer_->pid(), {}};
+  }
+
+  [[nodiscard]] process_peer& peer() const noexcept { return *peer_; }
+
+ private:
+  const isolated_message& entry(const troupe::detail::remote_message& m, const char* op) const {
+    if (const isolated_message* e = table_.find(m.type)) return *e;
+    throw_not_listed(m.type, type_name_, table_.name, op);
+  }
+
+  std::shared_ptr<process_peer> peer_;
+  const isolated_table& table_;
+  std::string type_name_;
+};
+
+}  // namespace
+
+bool wait_isolated_gone(troupe::detail::cell& c, std::chrono::milliseconds timeout) {
+  auto& port = static_cast<isolated_port&>(static_cast<troupe::detail::remote_cell&>(c).port());
+  return port.peer().wait_reported(timeout);
 }
+
+void throw_not_listed(const std::type_info& m, const std::string& actor_type, std::string_view name,
+                      const char* op) {
+  throw troupe::error(troupe::errc::invalid_argument,
+                      "ref<" + actor_type + ">::" + op + ": message type " +
+                          wire::detail::demangle(m.name()) +
+                          " cannot cross to the child process: it is not in the list of "
+                          "TROUPE_ISOLATED_ACTOR(" +
+                          actor_type + ", \"" + std::string(name) + "\", ...)");
+}
+
+troupe::detail::cell* spawn_isolated_cell(troupe::system& sys, const std::type_info& type,
+                                          const std::string& type_name, const isolated_table& table,
+                                          const isolated_options& opts,
+                                          const isolated_construct& make) {
+  auto peer = std::make_shared<process_peer>(
+      type_name, troupe::detail::unique_function<void(const exit_reason&)>{});
+  // The cell first: a system that is shutting down refuses it before any
+  // child process or descriptor exists. From here on a shutdown may stop
+  // it: the peer holds a stop or kill until the child is connected.
+  troupe::detail::remote_cell* c = troupe::detail::make_remote_cell(
+      sys, type, type_name, std::make_shared<isolated_port>(peer, table, type_name));
+  peer->set_cell(c);
+  try {
+    io_runtime::get().run_sync([&] { peer->start(sys, table.name, opts, &make); });
+  } catch (...) {
+    // start() told the cell it is gone (unless it never ran): it terminates.
+    peer->report_gone(exit_reason{exit_reason::kind::peer_lost, "the child could not be started"});
+    c->release();
+    throw;
+  }
+  return c;
+}
+
 void peer_call(process_peer& p, std::string_view fn, std::size_t count, encode_fn enc,
                const void* args, reply_fn done) {
   p.call(fn, count, enc, args, std::move(done));
@@ -569,7 +738,6 @@ void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept {
     log_error("troupe.nodes: releasing child {} failed", p.pid());
   }
 }
-bool peer_wait(process_peer& p, std::chrono::milliseconds timeout) { return p.wait(timeout); }
 bool peer_terminated(const process_peer& p) noexcept {
   try {
     return p.terminated();
@@ -587,6 +755,5 @@ void log_proxy_drop(const std::string& proxy_type, const char* msg_type,
   } catch (...) {  // logging must not fail the proxy
   }
 }
-actor_addr peer_addr(const process_peer& p) { return p.addr(); }
 
 }  // namespace troupe::nodes::detail

@@ -1,9 +1,10 @@
 // The talk's multiprocessing.Process demo: three workers, each in a process
 // of its own, each printing "Worker i". troupe re-executes this program as
 // each child (the first line of main), runs the Worker actor there, and the
-// parent talks to it through an isolated_ref with the same send/ask API as a
-// local actor. The parent asks the workers one after the other, so the
-// output order is fixed, then stops them and waits for them (the join).
+// parent talks to it through a troupe::ref<Worker>, the same handle as a
+// local actor's. The parent asks the workers one after the other, so the
+// output order is fixed, then stops them and waits for them (the join: a
+// system's shutdown waits until every child has exited and is reaped).
 #include <unistd.h>
 
 #include <chrono>
@@ -32,18 +33,17 @@ int main(int argc, char** argv) {
   if (auto rc = troupe::nodes::child_main(argc, argv)) return *rc;  // in a child: runs it, exits
 
   troupe::system sys;
-  std::vector<troupe::isolated_ref<Worker>> workers;
+  std::vector<troupe::ref<Worker>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(sys.spawn<Worker>(troupe::isolated));
 
   std::set<int> pids;
   int index = 0;
   for (auto& w : workers) pids.insert(w.ask(Greet{index++}).get());  // one at a time: fixed order
 
+  for (auto& w : workers) w.stop();  // graceful: each child exits
+  sys.shutdown();                    // and is reaped
   bool joined = true;
-  for (auto& w : workers) {
-    w.stop();                                             // graceful: the child exits
-    joined = w.wait(std::chrono::seconds(10)) && joined;  // and is reaped
-  }
+  for (auto& w : workers) joined = w.terminated() && joined;
   const bool separate = pids.size() == 3 && !pids.contains(static_cast<int>(::getpid()));
   std::cout << "3 workers joined: " << (joined ? "yes" : "NO")
             << ", each in a process of its own: " << (separate ? "yes" : "NO") << '\n';

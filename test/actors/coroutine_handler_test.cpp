@@ -125,7 +125,7 @@ TEST_CASE("an actor handles other messages while a coroutine handler is suspende
     r.send(Fast{i});
   }
   for (auto& f : fs) f.get(10s);
-  REQUIRE(r.cell_ptr()->object().overlaps() == 0);
+  REQUIRE(troupe::detail::object_of<Recorder>(*r.cell_ptr()).overlaps() == 0);
 }
 
 TEST_CASE("an exception in a coroutine handler fails the ask and the actor", "[actors][task]") {
@@ -154,5 +154,5 @@ TEST_CASE("when_all in a coroutine handler runs its children inside the actor", 
   const std::string trace = g.ask(0).get(10s);
   REQUIRE(trace.size() == 6);
   REQUIRE(std::count(trace.begin(), trace.end(), '1') == 3);
-  REQUIRE(g.cell_ptr()->object().overlaps() == 0);
+  REQUIRE(troupe::detail::object_of<Gatherer>(*g.cell_ptr()).overlaps() == 0);
 }

@@ -6,7 +6,6 @@
 #include "troupe/nodes/isolated.hpp"
 #include "troupe/nodes/isolated_actor.hpp"
 #include "troupe/nodes/isolated_proxy.hpp"
-#include "troupe/nodes/isolated_ref.hpp"
 #include "troupe/nodes/isolated_spawn.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/nodes/process_pool.hpp"

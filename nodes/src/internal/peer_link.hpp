@@ -104,11 +104,14 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   void start(frame_handler on_frame, close_handler on_close);
 
   /// Queues a frame [kind][payload written by fn]. @threadsafe.
-  /// force: ignore the queue bound (replies, control frames).
+  /// force: ignore the queue bound (replies, control frames). may_wait:
+  /// a plain thread waits for room in a full queue (else: full).
   template <class Fn>
-  send_result post(frame_kind kind, Fn&& fn, bool force = false) {
+  send_result post(frame_kind kind, Fn&& fn, bool force = false, bool may_wait = true) {
     std::unique_lock lk(mu_);
-    if (!wait_for_room(lk, force)) return closed_ ? send_result::closed : send_result::full;
+    if (!wait_for_room(lk, force, may_wait)) {
+      return closed_ ? send_result::closed : send_result::full;
+    }
     enc_.add([&](wire::writer& w) {
       w.byte(static_cast<std::uint8_t>(kind));
       fn(w);
@@ -138,7 +141,7 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   [[nodiscard]] const wire::handshake& peer_hello() const noexcept { return peer_hello_; }
 
  private:
-  bool wait_for_room(std::unique_lock<std::mutex>& lk, bool force);
+  bool wait_for_room(std::unique_lock<std::mutex>& lk, bool force, bool may_wait);
   void kick(std::unique_lock<std::mutex>& lk);
   /// Writes what is queued from the calling thread (non-blocking) if no
   /// write is in flight; hands a remainder to the I/O thread. True if it

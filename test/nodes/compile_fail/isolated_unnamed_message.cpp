@@ -1,4 +1,4 @@
-// expect: needs a stable name: TROUPE_MESSAGE
+// expect: every message type needs a stable name .TROUPE_MESSAGE
 // A message without a TROUPE_MESSAGE name cannot cross a process boundary.
 #include <troupe/nodes.hpp>
 #include <troupe/troupe.hpp>
@@ -19,7 +19,7 @@ class C : public troupe::actor<C> {
   void on(Named /*unused*/) {}
   void on(Plain /*unused*/) {}
 };
-TROUPE_ISOLATED_ACTOR(C, "cf.c", Named);
+TROUPE_ISOLATED_ACTOR(C, "cf.c", Named, Plain);
 }  // namespace cf
 
 int main(int argc, char** argv) {

@@ -58,12 +58,12 @@ std::string ask_error(troupe::future<int>& f) {
 
 TEST_CASE("isolated actor runs in a child and answers send and ask", "[nodes][process]") {
   troupe::system sys;
-  troupe::isolated_ref<pt::Counter> c = sys.spawn<pt::Counter>(troupe::isolated);
-  REQUIRE(c.pid() != ::getpid());
+  troupe::ref<pt::Counter> c = sys.spawn<pt::Counter>(troupe::isolated);
+  REQUIRE(pt::pid_of(c) != ::getpid());
   for (int i = 0; i < 1000; ++i) REQUIRE(c.send(pt::Inc{2}) == troupe::send_result::ok);
   CHECK(c.ask(pt::Get{}).get(10s) == 2000);
   const std::string echo = c.ask(pt::Echo{"hi"}).get(10s);
-  CHECK(echo == "hi from " + std::to_string(c.pid()));
+  CHECK(echo == "hi from " + std::to_string(pt::pid_of(c)));
   CHECK_FALSE(c.terminated());
 }
 
@@ -80,7 +80,8 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
   };
   for (const auto& ex : cases) {
     auto c = sys.spawn<pt::Counter>(troupe::isolated, troupe::nodes::isolated_options{});
-    auto down = watch(sys, c);  // an isolated_ref converts to actor_addr like a ref
+    auto down = watch(sys, c);
+    const int pid = pt::pid_of(c);
     auto before = c.ask(pt::Get{});
     REQUIRE(before.get(10s) == 0);
     c.send(pt::Crash{ex.how});
@@ -93,8 +94,9 @@ TEST_CASE("isolated actor crash is reported as down and fails pending asks", "[n
     const troupe::exit_reason why = down.get(5s);
     INFO(why.to_string());
     CHECK(why.code == troupe::exit_reason::kind::peer_lost);
-    CHECK(why.to_string().find("peer lost: child " + std::to_string(c.pid()) + " " + ex.text) == 0);
+    CHECK(why.to_string().find("peer lost: child " + std::to_string(pid) + " " + ex.text) == 0);
     CHECK(c.terminated());
+    CHECK(c.location().pid == 0);  // gone: its pid may be reused
     // After the loss, asks fail at once and sends are dead letters.
     auto late = c.ask(pt::Get{});
     CHECK(ask_error(late).find("peer lost") != std::string::npos);
@@ -109,6 +111,7 @@ TEST_CASE("an ask made after the connection closed fails with the child's exit c
   // (it failed at once as a bare "peer lost" before).
   troupe::system sys;
   auto c = sys.spawn<pt::Counter>(troupe::isolated);
+  const int pid = pt::pid_of(c);
   REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
   REQUIRE(c.send(pt::Crash{pt::crash_kind::hangup}) == troupe::send_result::ok);
   // A send is refused as closed once the parent has read the EOF.
@@ -124,11 +127,11 @@ TEST_CASE("an ask made after the connection closed fails with the child's exit c
   CHECK(err.find("[5]") != std::string::npos);  // errc::peer_lost
   // Stopped, it is killed after its grace; its main thread may also have
   // seen the EOF and exited before the stop.
-  const std::string child = "peer lost: child " + std::to_string(c.pid()) + " ";
+  const std::string child = "peer lost: child " + std::to_string(pid) + " ";
   CHECK((err.find(child + "killed by signal 9 (SIGKILL) after: did not exit after closing "
                           "its connection") != std::string::npos ||
          err.find(child + "exited with status 0") != std::string::npos));
-  CHECK(c.wait(10s));
+  CHECK(pt::wait_gone(c, 10s));
 }
 
 TEST_CASE("a handler over handler_timeout is found, killed and named", "[nodes][process]") {
@@ -182,14 +185,14 @@ TEST_CASE("an ask whose handler hangs fails, and handlers under the bound do not
     CHECK(e.value() == troupe::errc::peer_lost);
     CHECK(std::string(e.what()).find("the first pt.nap") != std::string::npos);
   }
-  CHECK(c.wait(10s));
+  CHECK(pt::wait_gone(c, 10s));
 }
 
 TEST_CASE("an exception in an isolated handler fails the ask and ends the child",
           "[nodes][process]") {
   troupe::system sys;
   auto c = troupe::spawn_isolated<pt::Counter>(sys);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   auto f = c.ask(pt::Crash{pt::crash_kind::throw_error});
   try {
     f.get(10s);
@@ -249,12 +252,12 @@ TEST_CASE("a heartbeat that carries bytes closes its link, naming it", "[nodes][
 TEST_CASE("stop ends the child after its queued messages", "[nodes][process]") {
   troupe::system sys;
   auto c = troupe::spawn_isolated<pt::Counter>(sys);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   for (int i = 0; i < 100; ++i) c.send(pt::Inc{1});
   auto n = c.ask(pt::Get{});
   c.stop();
   CHECK(n.get(10s) == 100);
-  CHECK(c.wait(10s));
+  CHECK(pt::wait_gone(c, 10s));
   const troupe::exit_reason why = down.get(5s);
   CHECK(why.code == troupe::exit_reason::kind::normal);
 }
@@ -277,7 +280,7 @@ TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][pro
     // overhead), so the child can write them all while nobody reads.
     for (int i = 0; i < 24; ++i) replies.push_back(c.ask(pt::Echo{std::string(5000, 'x')}));
     c.stop();  // queued for the I/O thread, ahead of the hold-up
-    const int pid = c.pid();
+    const int pid = pt::pid_of(c);
     std::promise<bool> exited;
     // At most 3 s: the stop frame may still wait in the link's queue
     // behind a write in flight (then the child cannot exit while held, and
@@ -306,7 +309,7 @@ TEST_CASE("a graceful stop answers every ask the child replied to", "[nodes][pro
       INFO(got.substr(0, 200));
       REQUIRE(got.rfind(std::string(5000, 'x') + " from ", 0) == 0);
     }
-    CHECK(c.wait(30s));
+    CHECK(pt::wait_gone(c, 30s));
   }
 }
 
@@ -315,7 +318,7 @@ TEST_CASE("a child inherits no descriptor but its own connection", "[nodes][proc
   // close-on-exec: the last child sees only its stdio, its connection on
   // fd 3 and what its own runtime opened (no pidfd, one socket).
   troupe::system sys;
-  std::vector<troupe::isolated_ref<pt::Counter>> children;
+  std::vector<troupe::ref<pt::Counter>> children;
   for (int i = 0; i < 3; ++i) children.push_back(troupe::spawn_isolated<pt::Counter>(sys));
   const std::string fds = children.back().ask(pt::Fds{}).get(30s);
   INFO(fds);
@@ -374,31 +377,157 @@ TEST_CASE("a slow continuation does not stall heartbeats", "[nodes][process]") {
   CHECK_FALSE(c.terminated());
 }
 
-TEST_CASE("the last ref dropped in a continuation still ends a busy child", "[nodes][process]") {
-  // "Graceful, killed after 1 s" wherever the last ref dies: here on the
-  // thread that completes asks, while the child spins in a handler.
+namespace {
+/// What code written against ref<A> does, wherever A lives.
+int add_and_get(const troupe::ref<pt::Counter>& r, int by) {
+  r.send(pt::Inc{by});
+  return r.ask(pt::Get{}).get(30s);
+}
+}  // namespace
+
+TEST_CASE("a pooled and an isolated actor are the same ref<A>", "[nodes][process]") {
   troupe::system sys;
-  bool on_completion_thread = false;
-  for (int attempt = 0; attempt < 20 && !on_completion_thread; ++attempt) {
-    auto holder = std::make_shared<troupe::isolated_ref<pt::Counter>>(
-        troupe::spawn_isolated<pt::Counter>(sys));
-    auto down = watch(sys, holder->addr());
-    for (int i = 0; i < 1000; ++i) holder->send(pt::Inc{1});
-    auto dropped = holder->ask(pt::Get{}).then([holder](troupe::future<int> f) mutable {
-      (void)f.get();
-      const bool there = troupe::nodes::detail::io_runtime::get().on_completion_thread();
-      holder->send(pt::Crash{pt::crash_kind::spin});  // busy from now on
-      *holder = {};                                   // the last ref
-      return there;
-    });
-    holder.reset();
-    on_completion_thread = dropped.get(30s);
-    const troupe::exit_reason why = down.get(30s);
-    INFO(why.to_string());
-    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
-    CHECK(why.what.find("SIGKILL") != std::string::npos);
+  troupe::ref<pt::Counter> pooled = sys.spawn<pt::Counter>();
+  troupe::ref<pt::Counter> isolated = sys.spawn<pt::Counter>(troupe::isolated);
+  CHECK(add_and_get(pooled, 2) == 2);
+  CHECK(add_and_get(isolated, 3) == 3);
+  CHECK(pooled.location().where == troupe::location::kind::local);
+  CHECK(pooled.location().pid == static_cast<int>(::getpid()));
+  CHECK(isolated.location().where == troupe::location::kind::process);
+  CHECK(isolated.location().pid != static_cast<int>(::getpid()));
+  CHECK(isolated.location().to_string() ==
+        "child process " + std::to_string(isolated.location().pid));
+  // An actor_addr of it converts back to the same ref, with its type checked.
+  const troupe::actor_addr a = isolated;
+  CHECK(a.is<pt::Counter>());
+  CHECK(a.as<pt::Counter>() == isolated);
+  CHECK(std::string(a.type_name()) == "pt::Counter");
+  CHECK(isolated.try_send(pt::Inc{1}) == troupe::send_result::ok);
+  CHECK(isolated.ask(pt::Get{}).get(30s) == 4);
+  isolated.stop();
+  CHECK(pt::wait_gone(isolated, 30s));
+  CHECK(isolated.send(pt::Inc{1}) == troupe::send_result::closed);
+  CHECK(isolated.try_send(pt::Inc{1}) == troupe::send_result::closed);
+}
+
+TEST_CASE("an isolated actor is constructed from encoded arguments", "[nodes][process]") {
+  troupe::system sys;
+  auto g = sys.spawn<pt::Greeter>(troupe::isolated, std::string("hello"), 2, pt::Style{"<", ">"});
+  CHECK(g.ask(pt::Echo{"you"}).get(30s) == "<hello you><hello you>");
+  troupe::nodes::isolated_options opts;
+  opts.heartbeat_interval = 50ms;
+  const std::string name = "hi";
+  auto h = troupe::spawn_isolated<pt::Greeter>(sys, opts, name, 1, pt::Style{});
+  CHECK(h.ask(pt::Echo{"there"}).get(30s) == "hi there");
+  CHECK(pt::pid_of(g) != pt::pid_of(h));
+}
+
+TEST_CASE("a constructor that throws in the child ends the actor with its reason",
+          "[nodes][process]") {
+  troupe::system sys;
+  auto g = sys.spawn<pt::Greeter>(troupe::isolated, std::string("x"), -1, pt::Style{});
+  auto down = watch(sys, g);
+  const troupe::exit_reason why = down.get(30s);
+  INFO(why.to_string());
+  CHECK(why.code == troupe::exit_reason::kind::exception);
+  CHECK(why.what == "std::invalid_argument: times < 0 (in constructor)");
+  auto f = g.ask(pt::Echo{"late"});
+  try {
+    (void)f.get(30s);
+    FAIL("answered");
+  } catch (const troupe::error& e) {
+    CHECK(e.value() == troupe::errc::peer_lost);
   }
-  CHECK(on_completion_thread);
+}
+
+TEST_CASE("try_send to an isolated actor refuses a full connection instead of waiting",
+          "[nodes][process]") {
+  // The child is stopped, so nothing drains its connection: the socket
+  // buffer and then the send queue fill, and try_send says full.
+  troupe::system sys;
+  troupe::nodes::isolated_options opts;
+  opts.send_queue_bytes = std::size_t{64} << 10;
+  opts.heartbeat_timeout = 120s;  // the stop must not look like a hang
+  auto c = sys.spawn<pt::Counter>(troupe::isolated, opts);
+  REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
+  const int pid = pt::pid_of(c);
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  pt::Blob blob;
+  blob.data.resize(std::size_t{16} << 10, std::byte{1});
+  troupe::send_result r = troupe::send_result::ok;
+  int sent = 0;
+  while (sent < 100000 && (r = c.try_send(blob)) == troupe::send_result::ok) ++sent;
+  INFO("sent " << sent);
+  CHECK(r == troupe::send_result::full);
+  REQUIRE(::kill(pid, SIGCONT) == 0);
+  // Everything accepted arrives; the child lives on.
+  CHECK(c.ask(pt::Blob{}).get(30s) == static_cast<std::size_t>(sent) * blob.data.size());
+}
+
+TEST_CASE("a message type outside A's list cannot cross and says why", "[nodes][process]") {
+  troupe::system sys;
+  auto c = sys.spawn<pt::Counter>(troupe::isolated);
+  auto local = sys.spawn<pt::Counter>();
+  CHECK(local.ask(pt::Unlisted{7}).get(30s) == 7);  // fine in-process
+  const auto names = [](const troupe::error& e) {
+    const std::string w = e.what();
+    return e.value() == troupe::errc::invalid_argument &&
+           w.find("pt::Unlisted") != std::string::npos &&
+           w.find("TROUPE_ISOLATED_ACTOR(pt::Counter, \"pt.counter\"") != std::string::npos;
+  };
+  try {
+    (void)c.send(pt::Unlisted{1});
+    FAIL("sent");
+  } catch (const troupe::error& e) {
+    INFO(e.what());
+    CHECK(names(e));
+  }
+  try {
+    (void)c.ask(pt::Unlisted{1});
+    FAIL("asked");
+  } catch (const troupe::error& e) {
+    INFO(e.what());
+    CHECK(names(e));
+  }
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);  // the child is unharmed
+}
+
+TEST_CASE("an isolated actor outlives its refs like a local one", "[nodes][process]") {
+  troupe::system sys;
+  troupe::actor_addr a;
+  int pid = 0;
+  {
+    auto c = sys.spawn<pt::Counter>(troupe::isolated);
+    c.send(pt::Inc{5});
+    pid = pt::pid_of(c);
+    a = c;
+  }
+  // No ref left (the address does not send): the child runs on.
+  std::this_thread::sleep_for(200ms);
+  CHECK(::kill(pid, 0) == 0);
+  auto again = a.as<pt::Counter>();
+  CHECK(again.ask(pt::Get{}).get(30s) == 5);
+  again.kill();
+  CHECK(pt::wait_gone(again, 30s));
+}
+
+TEST_CASE("a system's end stops a busy child, killing it after its grace", "[nodes][process]") {
+  // The stop is sent at shutdown; the child spins in a handler and never
+  // handles it, so the port kills it after 1 s; ~system() returns after the
+  // reap.
+  int pid = 0;
+  troupe::ref<pt::Counter> c;
+  {
+    troupe::system sys;
+    c = sys.spawn<pt::Counter>(troupe::isolated);
+    pid = pt::pid_of(c);
+    REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
+    c.send(pt::Crash{pt::crash_kind::spin});
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(pt::no_children_left());
+  CHECK(::kill(pid, 0) == -1);
+  CHECK(c.terminated());
 }
 
 TEST_CASE("every bound of isolated_options reaches the child", "[nodes][process]") {
@@ -421,13 +550,14 @@ TEST_CASE("a SIGSTOPped child is declared down by missed heartbeats", "[nodes][p
   troupe::system sys;
   troupe::nodes::isolated_options opts;  // the default heartbeat bounds
   auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   REQUIRE(c.ask(pt::Get{}).get(10s) == 0);
   auto pending = c.ask(pt::Get{});
-  ::kill(c.pid(), SIGSTOP);
+  const int pid = pt::pid_of(c);
+  ::kill(pid, SIGSTOP);
   // Declared lost after heartbeat_timeout; the bound here is only generous
   // (a loaded machine is slow), no speed is asserted.
-  REQUIRE(c.wait(opts.heartbeat_timeout + 30s));
+  REQUIRE(pt::wait_gone(c, opts.heartbeat_timeout + 30s));
   const troupe::exit_reason why = down.get(30s);
   INFO(why.to_string());
   CHECK(why.code == troupe::exit_reason::kind::peer_lost);
@@ -440,7 +570,7 @@ TEST_CASE("a SIGSTOPped child is declared down by missed heartbeats", "[nodes][p
     CHECK(e.value() == troupe::errc::peer_lost);
   }
   // The old incarnation was killed (not taken back): SIGCONT finds no process.
-  CHECK(::kill(c.pid(), SIGCONT) == -1);
+  CHECK(::kill(pid, SIGCONT) == -1);
 }
 
 TEST_CASE("a child over its CPU limit is killed and reported", "[nodes][process]") {
@@ -448,9 +578,9 @@ TEST_CASE("a child over its CPU limit is killed and reported", "[nodes][process]
   troupe::nodes::isolated_options opts;
   opts.limit_cpu_seconds = 1;
   auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   c.send(pt::Crash{pt::crash_kind::spin});
-  REQUIRE(c.wait(20s));
+  REQUIRE(pt::wait_gone(c, 20s));
   const troupe::exit_reason why = down.get(5s);
   INFO(why.to_string());
   CHECK(why.code == troupe::exit_reason::kind::peer_lost);
@@ -472,7 +602,7 @@ TEST_CASE("a child over its address-space limit fails and is reported", "[nodes]
   troupe::nodes::isolated_options opts;
   opts.limit_address_space = std::uint64_t{1} << 30;
   auto c = troupe::spawn_isolated<pt::Counter>(sys, opts);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   auto f = c.ask(pt::Crash{pt::crash_kind::alloc});
   try {
     f.get(10s);
@@ -630,7 +760,7 @@ TEST_CASE("an isolated ask larger than a frame fails and leaves nothing pending"
   // The link and the child are fine, and a graceful stop has nothing left
   // to wait for.
   CHECK(c.ask(pt::Blob{std::vector<std::byte>(16)}).get(30s) == 16);
-  auto down = watch(sys, c.addr());
+  auto down = watch(sys, c);
   c.stop();
   CHECK(down.get(30s).code == troupe::exit_reason::kind::normal);
 }

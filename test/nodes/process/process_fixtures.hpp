@@ -133,9 +133,15 @@ struct Args {
 };
 TROUPE_MESSAGE(Args, "pt.args");
 
+/// A message Counter handles but does not list: it cannot cross.
+struct Unlisted {
+  int v = 0;
+};
+
 class Counter : public troupe::actor<Counter> {
  public:
   void on(Inc m) { n_ += m.by; }
+  int on(Unlisted u) const { return u.v; }
   int on(Get /*unused*/) const { return n_; }
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
@@ -190,6 +196,49 @@ class Counter : public troupe::actor<Counter> {
   std::size_t blobs_ = 0;
 };
 TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args, Nap);
+
+/// An isolated actor with constructor arguments (they cross encoded).
+struct Style {
+  std::string open;
+  std::string close;
+  TROUPE_FIELDS(open, close);
+};
+class Greeter : public troupe::actor<Greeter> {
+ public:
+  Greeter(std::string greeting, int times, Style style)
+      : greeting_(std::move(greeting)), times_(times), style_(std::move(style)) {
+    if (times_ < 0) throw std::invalid_argument("times < 0");
+  }
+  std::string on(Echo e) const {
+    std::string out;
+    for (int i = 0; i < times_; ++i) out += style_.open + greeting_ + " " + e.text + style_.close;
+    return out;
+  }
+
+ private:
+  std::string greeting_;
+  int times_;
+  Style style_;
+};
+TROUPE_ISOLATED_ACTOR(Greeter, "pt.greeter", Echo);
+
+/// Waits (up to `d`) until the actor of `r` has terminated (for an
+/// isolated one: its child is gone and reaped); true if it did.
+template <class A>
+bool wait_gone(const troupe::ref<A>& r, std::chrono::milliseconds d) {
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  while (!r.terminated()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+/// The process id of the actor of `r`.
+template <class A>
+int pid_of(const troupe::ref<A>& r) {
+  return r.location().pid;
+}
 
 inline int add(int a, int b) { return a + b; }
 TROUPE_POOL_FUNCTION(add);

@@ -22,7 +22,7 @@ int orphan_parent_main(int argc, char** argv) {
   troupe::system sys;
   auto c = troupe::spawn_isolated<pt::Counter>(sys);
   if (c.ask(pt::Get{}).get() != 0) return 3;
-  const std::string pid = std::to_string(c.pid()) + "\n";
+  const std::string pid = std::to_string(pt::pid_of(c)) + "\n";
   if (::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) return 4;
   ::close(fd);
   for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -47,7 +47,7 @@ int forgetful_main() {
   } catch (const troupe::error& e) {
     err = std::string(e.what()) + " [" + std::to_string(static_cast<int>(e.value())) + "]";
   }
-  (void)c.wait(std::chrono::seconds(60));
+  (void)pt::wait_gone(c, std::chrono::seconds(60));
   std::fputs(err.c_str(), stdout);
   return 0;
 }

@@ -57,6 +57,8 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
   {  // warm-up: the I/O thread's epoll, eventfd and timerfd are made on first use
     auto warm = troupe::spawn_isolated<pt::Counter>(sys);
     REQUIRE(warm.ask(pt::Get{}).get(30s) == 0);
+    warm.stop();
+    REQUIRE(pt::wait_gone(warm, 30s));
   }
   // The I/O thread drops its last reference to a reaped child's state (and
   // its pidfd) just after the down: let it settle.
@@ -76,10 +78,10 @@ TEST_CASE("children killed while receiving 1 MiB frames", "[nodes][process][stre
     std::vector<troupe::future<std::size_t>> asks;
     for (int k = 0; k < 4; ++k) asks.push_back(c.ask(blob));
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
-    ::kill(c.pid(), SIGKILL);
+    ::kill(pt::pid_of(c), SIGKILL);
     // A generous bound, no speed: a loaded machine may take long, only a
     // down that never comes fails.
-    REQUIRE(c.wait(30s));
+    REQUIRE(pt::wait_gone(c, 30s));
     for (auto& f : asks) {
       try {
         const std::size_t total = f.get(30s);

@@ -19,15 +19,15 @@ struct which_pid {};
 class counter_owner : public troupe::actor<counter_owner> {
  public:
   counter_owner() : child_(troupe::spawn_isolated<pt::Counter>(system())) {}
-  void on_start() { monitor(child_.addr()); }
+  void on_start() { monitor(child_); }
   // An abnormal reason (peer lost): the supervisor restarts this owner,
   // whose constructor starts a new child process.
   void on(troupe::down d) { stop(std::move(d.reason)); }
-  int on(which_pid /*unused*/) const { return child_.pid(); }
+  int on(which_pid /*unused*/) const { return pt::pid_of(child_); }
   void on(pt::Crash c) { child_.send(c); }
 
  private:
-  troupe::isolated_ref<pt::Counter> child_;
+  troupe::ref<pt::Counter> child_;
 };
 
 troupe::ref<troupe::supervisor> make_supervisor(troupe::system& sys) {
@@ -75,10 +75,12 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   auto sup = make_supervisor(sys);
   troupe::child_options opts;
   opts.name = "counter";
-  troupe::ref<troupe::isolated_proxy<pt::Counter>> c =
-      troupe::start_child<pt::Counter>(sup, opts, troupe::isolated);
-  const int first = c.ask(troupe::nodes::child_pid{}).get(30s);
+  // The same handle as a pooled actor's; its location names the current child.
+  troupe::ref<pt::Counter> c = troupe::start_child<pt::Counter>(sup, opts, troupe::isolated);
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+  const int first = c.location().pid;
   REQUIRE(first > 0);
+  CHECK(c.location().where == troupe::location::kind::process);
   REQUIRE(first != ::getpid());
   for (int i = 0; i < 100; ++i) REQUIRE(c.send(pt::Inc{1}) == troupe::send_result::ok);
   CHECK(c.ask(pt::Get{}).get(10s) == 100);  // forwarded as an ask: A's reply
@@ -101,8 +103,7 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
 
   // The restart runs a new process with fresh state; sends sent meanwhile
   // wait in the proxy's mailbox and reach it.
-  const int now =
-      wait_for_new_pid(first, [&] { return c.ask(troupe::nodes::child_pid{}).get(10s); });
+  const int now = wait_for_new_pid(first, [&] { return c.location().pid; });
   REQUIRE(now != first);
   REQUIRE(now > 0);
   CHECK(::kill(now, 0) == 0);
@@ -110,12 +111,16 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   CHECK(c.ask(pt::Get{}).get(10s) == 5);
   CHECK(sys.stats().restarts == 1);
 
-  // The proxy's stop (here: the supervisor's) ends its child process.
+  // The proxy's stop (here: the supervisor's) ends its child process, and
+  // then the ref's actor, with one down.
+  CHECK_FALSE(c.terminated());
   sup.stop();
   const auto gone = std::chrono::steady_clock::now() + 5s;
   while (::kill(now, 0) == 0 && std::chrono::steady_clock::now() < gone)
     std::this_thread::sleep_for(10ms);
   CHECK(::kill(now, 0) != 0);
+  CHECK(pt::wait_gone(c, 30s));
+  CHECK(c.send(pt::Inc{1}) == troupe::send_result::closed);
 }
 
 TEST_CASE("a supervisor restarts an isolated actor whose handler hung", "[nodes][process]") {
@@ -126,11 +131,11 @@ TEST_CASE("a supervisor restarts an isolated actor whose handler hung", "[nodes]
   troupe::nodes::isolated_options iso;
   iso.handler_timeout = 500ms;
   auto c = troupe::start_child<pt::Counter>(sup, opts, troupe::isolated, iso);
-  const int first = c.ask(troupe::nodes::child_pid{}).get(30s);
+  CHECK(c.ask(pt::Get{}).get(30s) == 0);
+  const int first = c.location().pid;
   REQUIRE(first > 0);
   c.send(pt::Crash{pt::crash_kind::spin});
-  const int now =
-      wait_for_new_pid(first, [&] { return c.ask(troupe::nodes::child_pid{}).get(10s); });
+  const int now = wait_for_new_pid(first, [&] { return c.location().pid; });
   CHECK(now != first);
   CHECK(now > 0);
   c.send(pt::Inc{2});

@@ -80,7 +80,7 @@ class actor_addr {
     if (c_->type() != typeid(A)) {
       detail::throw_wrong_type("actor_addr::as<A>", c_->type_name(), detail::type_name<A>());
     }
-    return ref<A>(static_cast<detail::box<A>*>(c_));
+    return ref<A>(c_);
   }
 
   explicit operator bool() const noexcept { return c_ != nullptr; }

@@ -22,7 +22,9 @@
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/envelope.hpp"
+#include "troupe/actors/detail/remote.hpp"
 #include "troupe/actors/future.hpp"
+#include "troupe/actors/location.hpp"
 #include "troupe/actors/mailbox.hpp"
 
 namespace troupe {
@@ -152,8 +154,12 @@ class ref {
       check("ref::ask");
       promise<R> p;
       future<R> f = p.get_future();
-      if (c_->bounded()) [[unlikely]] {
-        detail::bounded_ask<A, msg_t, R>(c_, p, std::forward<M>(m));
+      if (!c_->plain_send()) [[unlikely]] {
+        if (c_->remote()) {
+          detail::remote_ask<A, msg_t, R>(c_, std::move(p), m);
+        } else {
+          detail::bounded_ask<A, msg_t, R>(c_, p, std::forward<M>(m));
+        }
         return f;
       }
       c_->enqueue(new detail::ask_node<A, msg_t, R>(std::move(p), std::forward<M>(m)));
@@ -187,6 +193,13 @@ class ref {
   /// A number unique within the process for the actor's lifetime.
   [[nodiscard]] std::uint64_t id() const noexcept { return c_ ? c_->id() : 0; }
 
+  /// Where the actor runs: this process, a child process (troupe::isolated)
+  /// or another node, with its process id.
+  [[nodiscard]] troupe::location location() const {
+    check("ref::location");
+    return detail::location_of(*c_);
+  }
+
   explicit operator bool() const noexcept { return c_ != nullptr; }
   friend bool operator==(const ref& a, const ref& b) noexcept { return a.c_ == b.c_; }
   friend auto operator<=>(const ref& a, const ref& b) noexcept {
@@ -194,26 +207,28 @@ class ref {
   }
 
   /// For the runtime: wraps `c`, taking over one reference (adopt) or adding one.
+  /// `c` is A's box, or a remote_cell of type A.
   struct adopt_t {};
-  ref(adopt_t /*unused*/, detail::box<A>* c) noexcept : c_(c) {}
-  explicit ref(detail::box<A>* c) noexcept : c_(c) {
+  ref(adopt_t /*unused*/, detail::cell* c) noexcept : c_(c) {}
+  explicit ref(detail::cell* c) noexcept : c_(c) {
     if (c_) c_->add_ref();
   }
-  [[nodiscard]] detail::box<A>* cell_ptr() const noexcept { return c_; }
+  [[nodiscard]] detail::cell* cell_ptr() const noexcept { return c_; }
 
  private:
   template <bool MayWait, class M>
   send_outcome send_impl(M&& m, const char* op) const {
     using msg_t = std::remove_cvref_t<M>;
     check(op);
-    if (c_->bounded()) [[unlikely]] {
+    if (!c_->plain_send()) [[unlikely]] {
+      if (c_->remote()) return detail::remote_send<A, msg_t>(c_, m, MayWait);
       return detail::bounded_send<A, msg_t>(c_, std::forward<M>(m), MayWait);
     }
     return c_->enqueue(new detail::send_node<A, msg_t>(std::forward<M>(m)));
   }
   void check(const char* op) const;
 
-  detail::box<A>* c_ = nullptr;
+  detail::cell* c_ = nullptr;
 };
 
 namespace detail {

@@ -181,6 +181,9 @@ send_result send_tick(cell* c, const std::shared_ptr<timer_state>& st, X&& x) {
       return new tick_node<A, M>(*s->st, std::forward<X>(*s->x));
     }
   };
+  if (c->remote()) [[unlikely]] {
+    return remote_send<A, M>(c, x, false);
+  }
   if (c->bounded()) [[unlikely]] {
     args a{&st, std::addressof(x)};
     return c->bounded_send(node_maker{&a, &args::make}, send_wait::never);

@@ -1,7 +1,9 @@
 #pragma once
-/// Isolated actors: an actor running in a child process, driven through
-/// troupe::isolated_ref<A>, whose API is ref<A>'s: send, ask, stop, kill,
-/// terminated, plus addr() to monitor or link it from local actors.
+/// Isolated actors: an actor running in a child process, behind the same
+/// troupe::ref<A> as a pooled actor: send, try_send, ask, stop, kill,
+/// terminated, monitor and link work unchanged, and a function taking a
+/// ref<A> accepts either. Where the place matters, r.location() says
+/// (location::kind::process and the child's pid).
 ///
 ///   struct Inc { int by = 1; TROUPE_FIELDS(by); };
 ///   TROUPE_MESSAGE(Inc, "demo.inc");
@@ -10,47 +12,51 @@
 ///   class Counter : public troupe::actor<Counter> { ... on(Inc), int on(Get) ... };
 ///   TROUPE_ISOLATED_ACTOR(Counter, "demo.counter", Inc, Get);
 ///
-///   auto c = troupe::spawn_isolated<Counter>(sys);        // a child process
+///   troupe::ref<Counter> c = sys.spawn<Counter>(troupe::isolated);  // a child process
 ///   c.send(Inc{2});
 ///   int n = c.ask(Get{}).get();
 ///
-/// Why a separate handle type and not ref<A> itself: ref<A> is a pointer to
-/// the local cell that holds A's object and its handlers are called through
-/// it without any indirection; making every ref polymorphic would put a
-/// virtual call on the in-process hot path and make actors depend on nodes.
-/// isolated_ref<A> keeps the same member functions, and addr() gives the
-/// actor_addr that monitors and links take.
+/// How: the ref points to a remote cell (troupe/actors/detail/remote.hpp),
+/// whose send kind sends a message down the branch that a bounded mailbox
+/// takes already, so a send to a pooled actor pays nothing more; there the
+/// message is encoded on the sender's thread and queued on the child's
+/// connection. The cell terminates when the child is gone, with its down
+/// reason, so monitors and links see it like any actor.
 ///
-/// Rules checked at compile time (static_assert with a readable message):
-/// A must be registered with TROUPE_ISOLATED_ACTOR, a message must be in
-/// A's registered list and have a TROUPE_MESSAGE name, A must handle it, and
-/// an ask's reply type must have a codec.
+/// Rules: A must be registered with TROUPE_ISOLATED_ACTOR (checked at
+/// compile time by spawn), and an ask's reply type to each listed message
+/// must have a codec (checked there too). A message type that is not in
+/// A's list cannot cross: sending one to an isolated A throws
+/// troupe::error(errc::invalid_argument) naming the type.
 ///
 /// Delivery: at-most-once, in order (one connection per child). When the
 /// child is lost (crash, exit, missed heartbeats, resource limit), every
 /// pending ask fails with errc::peer_lost "peer lost: child <pid> killed by
-/// signal 11 (SIGSEGV)", and addr()'s monitors get a `down` with
+/// signal 11 (SIGSEGV)", and monitors get a `down` with
 /// exit_reason::kind::peer_lost and the same text. An exception in A's
 /// handler fails the pending ask (errc::handler_threw), ends the child, and
 /// the down reason is the exception (kind::exception).
 ///
-/// The last copy of an isolated_ref stops the child (graceful, then killed
-/// after 1 s) and waits until it is reaped. Drop isolated refs before their
-/// system.
+/// Lifetime, as for a local actor: the child runs until A stops, it is
+/// stopped or killed through a ref, or its system shuts down (graceful; a
+/// child that has not stopped after 1 s is killed); dropping the last ref
+/// does not stop it. After ~system() returns no child of it is left.
+/// Sends to a full connection queue: a plain thread waits for room (send)
+/// or gets send_result::full (try_send); a pool worker gets full.
 ///
 /// The parts, one header each:
 /// - troupe/nodes/isolated_actor.hpp: TROUPE_ISOLATED_ACTOR, the
 ///   isolated_actor concept and message_list;
-/// - troupe/nodes/isolated_ref.hpp: the handle isolated_ref<A>;
 /// - troupe/nodes/isolated_spawn.hpp: spawn_isolated and the placement
 ///   troupe::isolated;
 /// - troupe/nodes/isolated_proxy.hpp: isolated_proxy<A> for supervisors;
 /// - troupe/nodes/detail/isolated_registry.hpp (not API): the registry of
-///   isolated actor types by name and their child-side host.
+///   isolated actor types by name and their child-side host;
+/// - troupe/nodes/detail/isolated_table.hpp (not API): the parent's table
+///   of an isolated actor's message types.
 
 #include "troupe/nodes/detail/isolated_registry.hpp"
 #include "troupe/nodes/isolated_actor.hpp"
 #include "troupe/nodes/isolated_proxy.hpp"
-#include "troupe/nodes/isolated_ref.hpp"
 #include "troupe/nodes/isolated_spawn.hpp"
 #include "troupe/nodes/process.hpp"

@@ -2,7 +2,7 @@
 /// Declaring an isolated actor type: TROUPE_ISOLATED_ACTOR(Type, "name",
 /// messages...) registers Type under a stable name with the message types
 /// it accepts across the process boundary; the isolated_actor concept and
-/// the traits that isolated_ref and isolated_proxy check messages with.
+/// the traits that spawn and isolated_proxy check messages with.
 /// See troupe/nodes/isolated.hpp for the whole picture.
 
 #include <concepts>

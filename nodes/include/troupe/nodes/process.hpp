@@ -67,9 +67,9 @@ struct isolated_options {
   std::uint64_t limit_cpu_seconds = 0;
   /// Bytes of encoded frames queued for one connection before senders are
   /// held back. Policy when full: a plain thread's send() waits for room
-  /// (or for the peer to be lost); a send from a pool worker or the I/O
-  /// thread is refused with send_result::full and counted (an ask fails
-  /// with errc::mailbox_full). Replies are never refused.
+  /// (or for the peer to be lost); try_send(), and a send from a pool
+  /// worker or a backend thread, is refused with send_result::full (an
+  /// ask fails with errc::mailbox_full). Replies are never refused.
   std::size_t send_queue_bytes = std::size_t{64} << 20;
   /// Largest frame accepted from the child (and sent to it).
   std::size_t max_frame = wire::default_max_frame;
@@ -140,11 +140,6 @@ std::shared_ptr<process_peer> launch(
     const isolated_options& opts,
     troupe::detail::unique_function<void(const exit_reason&)> on_lost = {});
 
-/// Queues a `send` frame; ok, dead (peer lost) or full (see send_queue_bytes).
-send_result peer_send(process_peer& p, encode_fn enc, const void* msg);
-/// Queues an `ask` frame; `done` runs once on the completion thread (or at
-/// once on failure to queue) with the reply or the failure.
-void peer_ask(process_peer& p, encode_fn enc, const void* msg, reply_fn done);
 /// Queues a pool `call` of `fn` with `count` argument tuples written by enc.
 void peer_call(process_peer& p, std::string_view fn, std::size_t count, encode_fn enc,
                const void* args, reply_fn done);
@@ -154,13 +149,8 @@ void peer_stop(process_peer& p);
 void peer_kill(process_peer& p);
 /// Stops (graceful, up to `grace`), then kills, and waits until reaped.
 void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept;
-/// Waits until the child is reaped; false on timeout.
-bool peer_wait(process_peer& p, std::chrono::milliseconds timeout);
 [[nodiscard]] bool peer_terminated(const process_peer& p) noexcept;
 [[nodiscard]] int peer_pid(const process_peer& p) noexcept;
-/// The local stand-in actor that terminates (with the down reason) when the
-/// child is gone: monitor or link it.
-[[nodiscard]] actor_addr peer_addr(const process_peer& p);
 /// Logs (warning) a message an isolated_proxy could not hand on: `what`
 /// says why (the send result), `msg_type` names the message.
 void log_proxy_drop(const std::string& proxy_type, const char* msg_type, send_result what) noexcept;

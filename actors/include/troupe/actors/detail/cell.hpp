@@ -220,8 +220,14 @@ class cell : public job {
   /// @threadsafe
   send_result enqueue(message* m) noexcept;
 
+  /// True if a user message takes the plain path: an unbounded local
+  /// mailbox (the one branch every send pays; fixed at spawn).
+  [[nodiscard]] bool plain_send() const noexcept { return send_kind_ == send_plain; }
   /// True if the mailbox is bounded (fixed at spawn).
-  [[nodiscard]] bool bounded() const noexcept { return bounded_; }
+  [[nodiscard]] bool bounded() const noexcept { return send_kind_ == send_bounded; }
+  /// True for the cell of an actor that lives elsewhere (a remote_cell,
+  /// troupe/actors/detail/remote.hpp; fixed at creation).
+  [[nodiscard]] bool remote() const noexcept { return send_kind_ == send_remote; }
   /// Bounded mailboxes: admits a user message by the mailbox's policy,
   /// calling `make` only once it is admitted. `cb` (wait == park only) is
   /// told when a parked node is admitted. Throws what `make` throws.
@@ -306,7 +312,9 @@ class cell : public job {
   /// Marks the user object as not constructed yet (supervised child cells).
   void set_absent() noexcept { alive_ = false; }
   /// Sets a bounded mailbox (spawn only; the extension block holds it).
-  void set_bounded() noexcept { bounded_ = true; }
+  void set_bounded() noexcept { send_kind_ = send_bounded; }
+  /// Marks a remote_cell (its constructor only).
+  void set_remote() noexcept { send_kind_ = send_remote; }
 
   /// Called by the system after a successful spawn: registers and schedules.
   void activate(bool schedule_now) noexcept;
@@ -334,7 +342,13 @@ class cell : public job {
   static constexpr std::uint8_t stop_none = 0;
   static constexpr std::uint8_t stop_normal = 1;
   static constexpr std::uint8_t stop_reason = 2;  // the reason is in the extension block
+  static constexpr std::uint8_t send_plain = 0;
+  static constexpr std::uint8_t send_bounded = 1;
+  static constexpr std::uint8_t send_remote = 2;
 
+  friend class remote_cell;
+  /// request_kill() of a local cell.
+  void kill_local() noexcept;
   bool begin_incarnation() noexcept;
   void finish(exit_reason why) noexcept;
   /// finish() for a stop the actor asked for itself (stop() or stop(reason)).
@@ -358,8 +372,8 @@ class cell : public job {
   bool needs_start_hook_;               // fixed at spawn
   // Read by every send: on the inbox's line, not near the actor object,
   // whose fields the consumer writes (false sharing cost counting 40%).
-  bool bounded_ = false;        // fixed at spawn
-  bool special_sched_ = false;  // fixed at spawn
+  std::uint8_t send_kind_ = send_plain;  // send_plain | send_bounded | send_remote, fixed at spawn
+  bool special_sched_ = false;           // fixed at spawn
   inbox inbox_;
   message* cache_ = nullptr;  // FIFO of taken messages; actor thread only
   // The system; null once it is gone (see detach_core). An atomic because a

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include "troupe/nodes/detail/payload.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/message.hpp"
+#include "troupe/wire/reader.hpp"
 
 namespace troupe::nodes::detail {
 
@@ -49,9 +51,13 @@ bool progress_tracked() noexcept;
 void progress_delivered(std::string_view message) noexcept;
 void progress_handled() noexcept;
 
-using host_factory = std::unique_ptr<child_host> (*)(troupe::system&);
-/// Registers an isolated actor type by name (static initialization). Throws
-/// troupe::error(errc::invalid_argument) for a name registered twice.
+/// Makes the host of one isolated actor; `args` holds the encoded
+/// constructor arguments (empty for a default-constructed actor). Throws
+/// std::runtime_error for arguments that do not decode.
+using host_factory = std::unique_ptr<child_host> (*)(troupe::system&, wire::reader& args);
+/// Registers an isolated actor type, or one of its constructors, by name
+/// (static initialization). Throws troupe::error(errc::invalid_argument)
+/// for a name registered twice.
 bool register_isolated_factory(std::string_view name, host_factory make);
 
 template <class A, class M>
@@ -80,7 +86,7 @@ void host_ask(ref<A>& r, M&& m, std::string_view name, std::uint64_t req) {
 template <class A, class... Ms>
 class host final : public child_host {
  public:
-  explicit host(troupe::system& sys) : ref_(sys.spawn<A>()) {}
+  explicit host(ref<A> r) noexcept : ref_(std::move(r)) {}
   bool deliver(wire::any_message& m) override {
     return ((m.is<Ms>() ? (send_one<Ms>(m), true) : false) || ...);
   }
@@ -116,9 +122,16 @@ bool register_isolated(std::string_view name) {
                 "(TROUPE_MESSAGE(Type, \"name\"))");
   static_assert((handles<A, Ms> && ...),
                 "TROUPE_ISOLATED_ACTOR: the actor has no handler on(M) for a listed message type");
-  return register_isolated_factory(name, [](troupe::system& sys) -> std::unique_ptr<child_host> {
-    return std::make_unique<host<A, Ms...>>(sys);
-  });
+  return register_isolated_factory(
+      name, [](troupe::system& sys, wire::reader& args) -> std::unique_ptr<child_host> {
+        if (!args.complete()) throw std::runtime_error("constructor arguments for a default spawn");
+        if constexpr (std::is_default_constructible_v<A>) {
+          return std::make_unique<host<A, Ms...>>(sys.spawn<A>());
+        } else {
+          // spawn_isolated refuses this at compile time; a forged frame gets here.
+          throw std::runtime_error("the actor has no default constructor");
+        }
+      });
 }
 
 }  // namespace troupe::nodes::detail

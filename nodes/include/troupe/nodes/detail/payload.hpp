@@ -1,7 +1,7 @@
 #pragma once
 /// Not API. The typed ends of the process connection's type-erased calls:
 /// encode functions (detail::encode_fn) for a value or a named message,
-/// and completing a promise from a child's reply, shared by isolated_ref
+/// and completing a promise from a child's reply, shared by isolated actors
 /// and process_pool.
 
 #include <string>

@@ -410,6 +410,63 @@ TEST_CASE("a pooled and an isolated actor are the same ref<A>", "[nodes][process
   CHECK(isolated.try_send(pt::Inc{1}) == troupe::send_result::closed);
 }
 
+namespace {
+struct LinkTo {
+  troupe::actor_addr who;
+};
+struct Fail {};
+/// Links itself to an actor and reports the exit signal it traps; fails on Fail.
+class linker : public troupe::actor<linker> {
+ public:
+  linker(bool trap, troupe::promise<troupe::exit_reason> p) : trap_(trap), p_(std::move(p)) {}
+  void on_start() {
+    if (trap_) trap_exit(true);
+  }
+  void on(LinkTo l) { link(l.who); }
+  void on(Fail /*unused*/) { throw std::runtime_error("linker fails"); }
+  void on(troupe::exit_msg e) { p_.set_value(e.reason); }
+
+ private:
+  bool trap_;
+  troupe::promise<troupe::exit_reason> p_;
+};
+}  // namespace
+
+TEST_CASE("links cross the process boundary both ways", "[nodes][process]") {
+  troupe::system sys;
+  // The child dies: the linked local actor gets one exit signal with the reason.
+  {
+    auto c = sys.spawn<pt::Counter>(troupe::isolated);
+    REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
+    troupe::promise<troupe::exit_reason> p;
+    auto signal = p.get_future();
+    auto l = sys.spawn<linker>(true, std::move(p));
+    l.ask(LinkTo{c}).get(30s);
+    c.send(pt::Crash{pt::crash_kind::segv});
+    const troupe::exit_reason why = signal.get(30s);
+    INFO(why.to_string());
+    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+    CHECK(why.what.find("SIGSEGV") != std::string::npos);
+  }
+  // The local actor fails: the linked child is killed, and its down names the link.
+  {
+    auto c = sys.spawn<pt::Counter>(troupe::isolated);
+    REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
+    auto down = watch(sys, c);
+    troupe::promise<troupe::exit_reason> unused;
+    auto l = sys.spawn<linker>(false, std::move(unused));
+    l.ask(LinkTo{c}).get(30s);
+    l.send(Fail{});
+    const troupe::exit_reason why = down.get(30s);
+    INFO(why.to_string());
+    CHECK(why.code == troupe::exit_reason::kind::peer_lost);
+    CHECK(why.what.find("SIGKILL") != std::string::npos);
+    CHECK(why.what.find("linked actor") != std::string::npos);
+    CHECK(why.what.find("linker fails") != std::string::npos);
+    CHECK(pt::wait_gone(c, 30s));
+  }
+}
+
 TEST_CASE("an isolated actor is constructed from encoded arguments", "[nodes][process]") {
   troupe::system sys;
   auto g = sys.spawn<pt::Greeter>(troupe::isolated, std::string("hello"), 2, pt::Style{"<", ">"});

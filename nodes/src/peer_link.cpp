@@ -202,6 +202,13 @@ bool peer_link::write_now(std::unique_lock<std::mutex>& lk) {
   if (n == static_cast<ssize_t>(inflight_.size())) {
     inflight_.clear();
     room_.notify_all();
+    if (!parked_.empty()) {
+      told t;
+      admit_parked(t);
+      kick(lk);  // writes what was admitted (unlocks if it posts)
+      if (lk.owns_lock()) lk.unlock();
+      tell(t);
+    }
     return true;
   }
   // Partial, would block, or an error: the I/O thread writes the rest (and
@@ -243,8 +250,71 @@ void peer_link::do_write() {
   inflight_off_ = 0;
   enc_.swap(inflight_);
   room_.notify_all();
+  told t;
+  admit_parked(t);  // written after this write, by the next do_write
   lk.unlock();
+  tell(t);
   write_inflight();
+}
+
+void peer_link::post_parked(frame_kind kind, void (*enc)(wire::writer&, const void*),
+                            const void* value, troupe::detail::park_callback* cb) {
+  std::unique_lock lk(mu_);
+  if (closed_) {
+    lk.unlock();
+    cb->done(send_result::closed);
+    return;
+  }
+  if (parked_.empty() && enc_.size() < cfg_.send_queue_bytes) {
+    enc_.add([&](wire::writer& w) {  // a throw leaves cb untold, for the caller
+      w.byte(static_cast<std::uint8_t>(kind));
+      enc(w, value);
+    });
+    kick(lk);
+    if (lk.owns_lock()) lk.unlock();
+    cb->done(send_result::ok);
+    return;
+  }
+  parked_.push_back(parked_frame{kind, enc, value, cb});
+}
+
+void peer_link::admit_parked(told& out) {
+  if (parked_.empty()) return;
+  try {
+    out.reserve(out.size() + parked_.size());
+  } catch (...) {
+    return;  // out of memory: admitted at the next room
+  }
+  while (!parked_.empty() && enc_.size() < cfg_.send_queue_bytes) {
+    const parked_frame p = parked_.front();
+    parked_.pop_front();
+    try {
+      enc_.add([&](wire::writer& w) {
+        w.byte(static_cast<std::uint8_t>(p.kind));
+        p.enc(w, p.value);
+      });
+      out.emplace_back(p.cb, send_result::ok);
+    } catch (const std::exception& e) {
+      log_warn("troupe.nodes: link {}: a waiting send was not sent: {}", cfg_.name, e.what());
+      out.emplace_back(p.cb, send_result::full);
+    }
+  }
+}
+
+void peer_link::close_parked(told& out) {
+  try {
+    out.reserve(out.size() + parked_.size());
+  } catch (...) {
+  }
+  while (!parked_.empty()) {
+    out.emplace_back(parked_.front().cb, send_result::closed);
+    parked_.pop_front();
+  }
+}
+
+void peer_link::tell(told& out) noexcept {
+  for (auto& [cb, r] : out) cb->done(r);
+  out.clear();
 }
 
 void peer_link::write_failed(std::string why) {
@@ -256,15 +326,18 @@ void peer_link::write_failed(std::string why) {
   // The peer is gone or going (EPIPE, ECONNRESET): nothing more is sent,
   // but what it wrote before it went is still read, to EOF; the link then
   // closes with this reason.
+  told t;
   {
     std::lock_guard lk(mu_);
     closed_ = true;
     writing_ = false;
     enc_.clear();
+    close_parked(t);
     asio::error_code ignored;
     sock_.shutdown(asio::socket_base::shutdown_send, ignored);
   }
   room_.notify_all();
+  tell(t);
   if (write_error_.empty()) write_error_ = std::move(why);
 }
 
@@ -428,15 +501,18 @@ void peer_link::fail(const std::string& why, bool clean) {
   if (failed_) return;
   failed_ = true;
   asio::error_code ignored;
+  told t;
   {
     // The socket is closed under mu_: write_now() uses its fd under mu_.
     std::lock_guard lk(mu_);
     closed_ = true;
     enc_.clear();
+    close_parked(t);
     sock_.shutdown(asio::socket_base::shutdown_both, ignored);
     sock_.close(ignored);
   }
   room_.notify_all();
+  tell(t);
   timer_.cancel();
   if (clean) {
     log_debug("troupe.nodes: link {} closed: {}", cfg_.name, why);

@@ -172,6 +172,10 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         });
   }
 
+  /// A send that waits for room without blocking (see peer_link::post_parked).
+  void send_parked(encode_fn enc, const void* msg, troupe::detail::park_callback* cb) {
+    link_->post_parked(frame_kind::send, enc, msg, cb);
+  }
   /// `may_wait`: a full send queue makes a plain thread wait (else: full).
   send_result send(encode_fn enc, const void* msg, bool may_wait = true) {
     return link_->post(
@@ -615,6 +619,11 @@ class isolated_port final : public troupe::detail::remote_port {
   send_result send(const troupe::detail::remote_message& m, troupe::detail::send_wait w) override {
     const isolated_message& e = entry(m, "send");
     return peer_->send(e.encode, m.value, w == troupe::detail::send_wait::block);
+  }
+
+  void send_parked(const troupe::detail::remote_message& m,
+                   troupe::detail::park_callback* cb) override {
+    peer_->send_parked(entry(m, "send").encode, m.value, cb);
   }
 
   void ask(const troupe::detail::remote_message& m,

@@ -20,8 +20,10 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/unique_function.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/frame.hpp"
@@ -125,6 +127,15 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
     kick(lk);
     return send_result::ok;
   }
+  /// Queues a frame [kind][payload written by enc(w, value)] like post(),
+  /// but where the queue is full, parks it (value stays valid until `cb`
+  /// is told): admitted in order as room frees, then `cb` gets ok; closed
+  /// if the link closes first; full if it then fails to encode (logged).
+  /// `cb` is told exactly once, now or later, never under the link's lock.
+  /// @threadsafe
+  void post_parked(frame_kind kind, void (*enc)(wire::writer&, const void*), const void* value,
+                   troupe::detail::park_callback* cb);
+
   send_result post(frame_kind kind, bool force = true) {
     return post(
         kind, [](wire::writer&) {}, force);
@@ -170,8 +181,24 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   bool failed_ = false;      // I/O thread
   std::string write_error_;  // I/O thread: the failed write, reading on to the end
 
+  /// A parked frame (post_parked).
+  struct parked_frame {
+    frame_kind kind;
+    void (*enc)(wire::writer&, const void*);
+    const void* value;
+    troupe::detail::park_callback* cb;
+  };
+  /// Outcomes to tell once the lock is released.
+  using told = std::vector<std::pair<troupe::detail::park_callback*, send_result>>;
+  /// Moves parked frames into the queue while it has room. Under mu_.
+  void admit_parked(told& out);
+  /// Every parked frame: closed. Under mu_.
+  void close_parked(told& out);
+  static void tell(told& out) noexcept;
+
   mutable std::mutex mu_;
   std::condition_variable room_;
+  std::deque<parked_frame> parked_;  // guarded by mu_
   wire::frame_encoder enc_;
   std::vector<std::byte> inflight_;
   std::size_t inflight_off_ = 0;  // bytes of inflight_ already written directly

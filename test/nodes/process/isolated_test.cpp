@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <string>
 #include <thread>
+#include <troupe/actors/task.hpp>
+#include <utility>
 #include <vector>
 
 #include "internal/peer_link.hpp"
@@ -497,11 +500,10 @@ TEST_CASE("a constructor that throws in the child ends the actor with its reason
   }
 }
 
-TEST_CASE("try_send to an isolated actor refuses a full connection instead of waiting",
-          "[nodes][process]") {
-  // The child is stopped, so nothing drains its connection: the socket
-  // buffer and then the send queue fill, and try_send says full.
-  troupe::system sys;
+namespace {
+/// An isolated Counter with a 64 KiB send queue, SIGSTOPped: nothing
+/// drains its connection. Returns its ref and pid.
+std::pair<troupe::ref<pt::Counter>, int> stopped_counter(troupe::system& sys) {
   troupe::nodes::isolated_options opts;
   opts.send_queue_bytes = std::size_t{64} << 10;
   opts.heartbeat_timeout = 120s;  // the stop must not look like a hang
@@ -509,6 +511,16 @@ TEST_CASE("try_send to an isolated actor refuses a full connection instead of wa
   REQUIRE(c.ask(pt::Get{}).get(30s) == 0);
   const int pid = pt::pid_of(c);
   REQUIRE(::kill(pid, SIGSTOP) == 0);
+  return {c, pid};
+}
+}  // namespace
+
+TEST_CASE("try_send to an isolated actor refuses a full connection instead of waiting",
+          "[nodes][process]") {
+  // The child is stopped, so nothing drains its connection: the socket
+  // buffer and then the send queue fill, and try_send says full.
+  troupe::system sys;
+  const auto [c, pid] = stopped_counter(sys);
   pt::Blob blob;
   blob.data.resize(std::size_t{16} << 10, std::byte{1});
   troupe::send_result r = troupe::send_result::ok;
@@ -519,6 +531,64 @@ TEST_CASE("try_send to an isolated actor refuses a full connection instead of wa
   REQUIRE(::kill(pid, SIGCONT) == 0);
   // Everything accepted arrives; the child lives on.
   CHECK(c.ask(pt::Blob{}).get(30s) == static_cast<std::size_t>(sent) * blob.data.size());
+}
+
+namespace {
+/// A plain handler on a pool worker: sends blobs until one is refused.
+struct Flood {
+  troupe::ref<pt::Counter> to;
+  int max;
+};
+class flooder : public troupe::actor<flooder> {
+ public:
+  std::pair<int, troupe::send_result> on(Flood f) {
+    pt::Blob blob;
+    blob.data.resize(std::size_t{16} << 10, std::byte{2});
+    troupe::send_result r = troupe::send_result::ok;
+    int sent = 0;
+    while (sent < f.max && (r = f.to.send(blob)) == troupe::send_result::ok) ++sent;
+    return {sent, r};
+  }
+};
+}  // namespace
+
+TEST_CASE("co_await send to an isolated actor suspends on a full connection", "[nodes][process]") {
+  // The child is stopped, so nothing drains its connection. A task's
+  // co_await send suspends (its worker goes on) until there is room; a plain
+  // handler on a pool worker is refused with full; every accepted blob
+  // arrives once the child runs again.
+  troupe::system sys(troupe::system_config{2});
+  const auto stopped = stopped_counter(sys);
+  const troupe::ref<pt::Counter> c = stopped.first;
+  const int pid = stopped.second;
+  constexpr int n = 512;  // 8 MiB: more than the queue and any socket buffer
+  std::atomic<int> sent{0};
+  auto h = sys.go([&sent, c]() -> troupe::task<int> {
+    pt::Blob blob;
+    blob.data.resize(std::size_t{16} << 10, std::byte{1});
+    int ok = 0;
+    for (int i = 0; i < n; ++i) {
+      if (co_await c.send(blob) == troupe::send_result::ok) ++ok;
+      sent.fetch_add(1);
+    }
+    co_return ok;
+  });
+  // The task stops advancing while the child is stopped: it is suspended,
+  // not refused (a refused send would let it run to n at once).
+  int before = -1;
+  while (sent.load() != before) {
+    before = sent.load();
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(before < n);
+  // Meanwhile a plain handler on a pool worker is refused, not blocked.
+  auto fl = sys.spawn<flooder>();
+  const auto [flooded, refused] = fl.ask(Flood{c, n}).get(30s);
+  CHECK(refused == troupe::send_result::full);
+  REQUIRE(::kill(pid, SIGCONT) == 0);
+  CHECK(h.get(60s) == n);
+  const std::size_t blob = std::size_t{16} << 10;
+  CHECK(c.ask(pt::Blob{}).get(60s) == static_cast<std::size_t>(n + flooded) * blob);
 }
 
 TEST_CASE("a message type outside A's list cannot cross and says why", "[nodes][process]") {

@@ -27,6 +27,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <typeinfo>
 
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
@@ -62,19 +63,29 @@ class send_outcome;
 
 namespace detail {
 
+/// Parks a send to remote cell `c` (an A's message of type `type` at
+/// `value`) until its link has room; `cb` is told the outcome once (now or
+/// later). Defined in remote.cpp.
+void park_remote_send(cell* c, const std::type_info& actor, const std::type_info& type,
+                      const void* value, park_callback* cb);
+
 /// Awaits a send that a full `block` mailbox refused because it could not
 /// wait where it was made (see send_outcome::operator co_await).
 class send_awaiter final : private park_callback {
  public:
   send_awaiter(cell* c, void* msg, message* (*make)(void*), send_result r) noexcept
       : c_(c), msg_(msg), make_(make), result_(r) {}
+  /// A send to a remote cell that its full link refused.
+  send_awaiter(cell* c, const void* msg, const std::type_info* actor, const std::type_info* type,
+               send_result r) noexcept
+      : c_(c), msg_(const_cast<void*>(msg)), actor_(actor), type_(type), result_(r) {}
   send_awaiter(const send_awaiter&) = delete;
   send_awaiter& operator=(const send_awaiter&) = delete;
   send_awaiter(send_awaiter&&) = delete;
   send_awaiter& operator=(send_awaiter&&) = delete;
   ~send_awaiter() = default;
 
-  [[nodiscard]] bool await_ready() const noexcept { return make_ == nullptr; }
+  [[nodiscard]] bool await_ready() const noexcept { return make_ == nullptr && actor_ == nullptr; }
 
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
@@ -82,7 +93,11 @@ class send_awaiter final : private park_callback {
     w_.set_waiting();
     // Calls done() exactly once: now, or when the message gets in (or the
     // actor dies). Throws (without calling done) only if making the node does.
-    c_->bounded_send(node_maker{msg_, make_}, send_wait::park, this);
+    if (actor_ != nullptr) {
+      park_remote_send(c_, *actor_, *type_, msg_, this);
+    } else {
+      c_->bounded_send(node_maker{msg_, make_}, send_wait::park, this);
+    }
     return w_.park();
   }
 
@@ -98,7 +113,9 @@ class send_awaiter final : private park_callback {
 
   cell* c_;
   void* msg_;
-  message* (*make_)(void*);
+  message* (*make_)(void*) = nullptr;
+  const std::type_info* actor_ = nullptr;  // remote: A and M
+  const std::type_info* type_ = nullptr;
   send_result result_;
   resumer w_;
 };
@@ -109,10 +126,12 @@ class send_awaiter final : private park_callback {
 /// send_result, and can be co_awaited in a troupe::task.
 ///
 /// `co_await ref.send(m)` in a task: if the actor's mailbox is bounded with
-/// overflow::block and full, the task suspends (its worker is not blocked)
-/// until the message gets in, then yields send_result::ok, or
-/// send_result::closed if the actor terminated first. Otherwise it yields the
-/// result at once. Task cancellation does not interrupt this wait.
+/// overflow::block and full, or the actor lives elsewhere (a child process)
+/// and its connection's send queue is full, the task suspends (its worker
+/// is not blocked) until the message gets in, then yields send_result::ok,
+/// or send_result::closed if the actor terminated first. Otherwise it
+/// yields the result at once. Task cancellation does not interrupt this
+/// wait.
 ///
 /// @note co_await the send in the expression that makes it (the outcome
 /// refers to the message argument until then); a stored outcome is only a
@@ -133,8 +152,14 @@ class send_outcome {
   /// it could not wait here; co_await retries it, waiting.
   send_outcome(detail::cell* c, void* msg, detail::message* (*make)(void*)) noexcept
       : r_(send_result::full), c_(c), msg_(msg), make_(make) {}
+  /// For ref<A>::send() to an actor elsewhere: refused by its full link;
+  /// co_await waits for room.
+  send_outcome(detail::cell* c, const void* msg, const std::type_info& actor,
+               const std::type_info& type) noexcept
+      : r_(send_result::full), c_(c), msg_(const_cast<void*>(msg)), actor_(&actor), type_(&type) {}
 
   detail::send_awaiter operator co_await() && noexcept {
+    if (actor_ != nullptr) return detail::send_awaiter(c_, msg_, actor_, type_, r_);
     return detail::send_awaiter(c_, msg_, make_, r_);
   }
 
@@ -143,6 +168,8 @@ class send_outcome {
   detail::cell* c_ = nullptr;
   void* msg_ = nullptr;
   detail::message* (*make_)(void*) = nullptr;
+  const std::type_info* actor_ = nullptr;
+  const std::type_info* type_ = nullptr;
 };
 
 }  // namespace troupe

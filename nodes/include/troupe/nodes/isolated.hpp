@@ -42,7 +42,8 @@
 /// child that has not stopped after 1 s is killed); dropping the last ref
 /// does not stop it. After ~system() returns no child of it is left.
 /// Sends to a full connection queue: a plain thread waits for room (send)
-/// or gets send_result::full (try_send); a pool worker gets full.
+/// or gets send_result::full (try_send); a plain handler on a pool worker
+/// gets full; a task's `co_await r.send(m)` suspends until there is room.
 ///
 /// The parts, one header each:
 /// - troupe/nodes/isolated_actor.hpp: TROUPE_ISOLATED_ACTOR, the

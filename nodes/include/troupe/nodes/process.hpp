@@ -67,8 +67,9 @@ struct isolated_options {
   std::uint64_t limit_cpu_seconds = 0;
   /// Bytes of encoded frames queued for one connection before senders are
   /// held back. Policy when full: a plain thread's send() waits for room
-  /// (or for the peer to be lost); try_send(), and a send from a pool
-  /// worker or a backend thread, is refused with send_result::full (an
+  /// (or for the peer to be lost); a task's `co_await send()` suspends
+  /// until there is room; try_send(), and a send from a plain handler on a
+  /// pool worker or a backend thread, is refused with send_result::full (an
   /// ask fails with errc::mailbox_full). Replies are never refused.
   std::size_t send_queue_bytes = std::size_t{64} << 20;
   /// Largest frame accepted from the child (and sent to it).

@@ -20,11 +20,13 @@
 #include <typeinfo>
 #include <utility>
 
+#include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/exit_reason.hpp"
 #include "troupe/actors/future.hpp"
 #include "troupe/actors/location.hpp"
+#include "troupe/actors/mailbox.hpp"
 #include "troupe/actors/send_result.hpp"
 
 namespace troupe {
@@ -80,6 +82,13 @@ class remote_port {
   /// send_wait::block a plain thread waits for room). Throws troupe::error
   /// (errc::invalid_argument) for a message type that cannot cross.
   virtual send_result send(const remote_message& m, send_wait w) = 0;
+  /// As send() with send_wait::never, but a full link parks the message
+  /// (which stays valid until then) instead of refusing it: `cb` is told
+  /// once, now or when it got in (ok) or the actor was gone (closed).
+  /// Throws as send() does, without telling `cb`.
+  virtual void send_parked(const remote_message& m, park_callback* cb) {
+    cb->done(send(m, send_wait::never));
+  }
   /// As send(), for an ask: `p` is completed with the reply or failed
   /// (errc::peer_lost, errc::mailbox_full, ...), on a thread of the port's.
   virtual void ask(const remote_message& m, std::unique_ptr<remote_promise> p, send_wait w) = 0;
@@ -151,11 +160,19 @@ send_result send_to_remote(cell* c, const remote_message& m, send_wait w);
 void ask_remote(cell* c, const remote_message& m, std::unique_ptr<remote_promise> p, send_wait w);
 
 /// ref<A>::send() and try_send() on a remote cell: a plain thread may wait
-/// for room on the link (send only); a pool worker is refused with full.
+/// for room on the link (send only); a pool worker is refused with full,
+/// which a coroutine can co_await to wait for room.
 template <class A, class M, class X>
-send_result remote_send(cell* c, X& x, bool may_wait) {
+send_outcome remote_send(cell* c, X& x, bool may_wait) {
   const send_wait w = may_wait && !on_pool_worker() ? send_wait::block : send_wait::never;
-  return send_to_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x)}, w);
+  const send_result r =
+      send_to_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x)}, w);
+  // In a coroutine on the pool, a full link is not refused for good: the
+  // task can co_await the outcome to wait for room.
+  if (r == send_result::full && may_wait && tl_current_task != nullptr) {
+    return send_outcome(c, std::addressof(x), typeid(A), typeid(M));
+  }
+  return r;
 }
 
 /// ref<A>::ask() on a remote cell: completes `p` with the actor's reply.

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <troupe/wire/message.hpp>
@@ -28,6 +29,19 @@ struct cancel {
   TROUPE_FIELDS(id);
 };
 TROUPE_MESSAGE(cancel, "test.shop.cancel.v1");
+
+// One declaration: the name and the fields, beside the type.
+struct refund {
+  std::string customer;
+  std::vector<std::uint32_t> lines;
+  std::optional<std::int64_t> cents;
+  friend bool operator==(const refund&, const refund&) = default;
+};
+TROUPE_MESSAGE(refund, "test.shop.refund.v1", customer, lines, cents);
+
+// A signal: an empty class needs no fields.
+struct ping {};
+TROUPE_MESSAGE(ping, "test.ping.v1");
 
 struct runtime_only {
   std::vector<std::string> items;
@@ -73,6 +87,39 @@ TEST_CASE("TROUPE_MESSAGE registers the type at start-up", "[wire][message]") {
   CHECK(info->type_name == "msgtest::order");
   CHECK(wire::registry::global().find<msgtest::order>() == info);
   CHECK(msgtest::troupe_wire_registered_order == info->id);
+}
+
+TEST_CASE("TROUPE_MESSAGE with a field list is the whole declaration", "[wire][message]") {
+  STATIC_REQUIRE(wire::named_message<msgtest::refund>);
+  STATIC_REQUIRE(wire::has_codec<msgtest::refund>);
+  STATIC_REQUIRE(wire::codec<msgtest::refund>::min_size == 1 + 1 + 1);
+  CHECK(wire::registry::global().find<msgtest::refund>() != nullptr);
+
+  const msgtest::refund r{"bob", {1, 2, 3}, -250};
+  const auto bytes = wire::encode_message(r);
+  wire::any_message m;
+  REQUIRE(wire::decode_message(bytes, m).ok());
+  CHECK(m.get<msgtest::refund>() == r);
+
+  // Bounded like any field list; a failure names the field.
+  auto body = wire::encode(r);
+  body.resize(body.size() - 3);
+  msgtest::refund out;
+  const wire::status s = wire::decode(body, out);
+  CHECK(s.code() == wire_errc::truncated);
+  CHECK_THAT(s.message(), Catch::Contains(".cents"));
+}
+
+TEST_CASE("an empty TROUPE_MESSAGE class encodes to its id alone", "[wire][message]") {
+  STATIC_REQUIRE(wire::has_codec<msgtest::ping>);
+  const auto bytes = wire::encode_message(msgtest::ping{});
+  CHECK(bytes.size() == 8);
+  wire::any_message m;
+  REQUIRE(wire::decode_message(bytes, m).ok());
+  CHECK(m.is<msgtest::ping>());
+  auto longer = bytes;
+  longer.push_back(std::byte{0});
+  CHECK(wire::decode_message(longer, m).code() == wire_errc::trailing_bytes);
 }
 
 TEST_CASE("a message round-trips through any_message", "[wire][message]") {

@@ -115,26 +115,66 @@ constexpr void require_codec() {
                 "TROUPE_FIELDS(...) to it, or specialize troupe::wire::codec<T>");
 }
 
+/// Fields declared in the type (TROUPE_FIELDS).
 template <class T>
-concept has_fields = std::is_class_v<T> && requires(T& t, const T& ct) {
+concept has_member_fields = std::is_class_v<T> && requires(T& t, const T& ct) {
   t.troupe_fields();
   ct.troupe_fields();
 };
 
+/// Fields declared beside the type (TROUPE_MESSAGE with a field list), found
+/// by argument-dependent lookup.
 template <class T>
-concept has_field_names = requires {
+concept has_adl_fields = std::is_class_v<T> && requires(T& t, const T& ct) {
+  troupe_fields(t);
+  troupe_fields(ct);
+};
+
+template <class T>
+concept has_fields = has_member_fields<T> || has_adl_fields<T>;
+
+/// The std::tie of T's declared fields.
+template <class T>
+auto fields_of(T& v) noexcept {
+  using U = std::remove_const_t<T>;
+  static_assert(!(has_member_fields<U> && has_adl_fields<U>),
+                "troupe::wire: the fields of type T are declared twice (TROUPE_FIELDS in the "
+                "type and a field list in TROUPE_MESSAGE): keep one");
+  if constexpr (has_member_fields<U>) {
+    return v.troupe_fields();
+  } else {
+    return troupe_fields(v);
+  }
+}
+
+template <class T>
+concept has_member_field_names = requires {
   T::troupe_field_names();
 };
+template <class T>
+concept has_adl_field_names = requires(const T* p) {
+  troupe_field_names(p);
+};
+
+/// The declared field names of T, comma-separated ("" if unknown).
+template <class T>
+constexpr std::string_view field_names_of() noexcept {
+  if constexpr (has_member_field_names<T>) {
+    return T::troupe_field_names();
+  } else if constexpr (has_adl_field_names<T>) {
+    return troupe_field_names(static_cast<const T*>(nullptr));
+  } else {
+    return {};
+  }
+}
 
 /// The i-th comma-separated name in `names`, trimmed ("" if absent).
 std::string_view nth_field_name(std::string_view names, std::size_t i) noexcept;
 
 template <class T>
 std::string field_segment(std::size_t i) {
-  if constexpr (has_field_names<T>) {
-    const std::string_view name = nth_field_name(T::troupe_field_names(), i);
-    if (!name.empty()) return cat(".", name);
-  }
+  const std::string_view name = nth_field_name(field_names_of<T>(), i);
+  if (!name.empty()) return cat(".", name);
   return cat(".#", i);
 }
 
@@ -285,19 +325,19 @@ constexpr std::size_t fields_min_size(std::tuple<Fs...>*) {
 template <class T>
 requires detail::has_fields<T>
 struct codec<T> {
-  using fields_type = decltype(std::declval<T&>().troupe_fields());
+  using fields_type = decltype(detail::fields_of(std::declval<T&>()));
   static constexpr std::size_t min_size =
       detail::fields_min_size(static_cast<fields_type*>(nullptr));
 
   static void encode(writer& w, const T& v) {
     writer::depth_guard g(w);
-    std::apply([&w](const auto&... f) { (write_value(w, f), ...); }, v.troupe_fields());
+    std::apply([&w](const auto&... f) { (write_value(w, f), ...); }, detail::fields_of(v));
   }
 
   static void decode(reader& r, T& v) {
     reader::depth_guard g(r);
     if (!g) return;
-    fields_type f = v.troupe_fields();
+    fields_type f = detail::fields_of(v);
     decode_fields(r, f, std::make_index_sequence<std::tuple_size_v<fields_type>>{});
   }
 

@@ -17,15 +17,17 @@
 ///     encoding]`; framing and any envelope (target actor, request id) are
 ///     the transport's.
 ///
-/// Declaring a message (at namespace scope, in the type's namespace):
+/// Declaring a message (at namespace scope, in the type's namespace), one
+/// line with its name and its fields:
 /// @code
-///   struct Order { std::string customer; int qty = 0; TROUPE_FIELDS(customer, qty); };
-///   TROUPE_MESSAGE(Order, "shop.order.v1");
+///   struct Order { std::string customer; int qty = 0; };
+///   TROUPE_MESSAGE(Order, "shop.order.v1", customer, qty);
 /// @endcode
-/// TROUPE_MESSAGE gives the type a compile-time name (`message_id_v<Order>`,
-/// `named_message<Order>`) and registers it in `registry::global()` during
-/// static initialization. Types it cannot name (template specializations,
-/// qualified names) use `register_message<T>("name")` at run time instead.
+/// TROUPE_MESSAGE gives the type its fields (as TROUPE_FIELDS would), a
+/// compile-time name (`message_id_v<Order>`, `named_message<Order>`) and
+/// registers it in `registry::global()` during static initialization. Types it cannot name
+/// (template specializations, qualified names) use `register_message<T>("name")` at run time
+/// instead.
 /// @threadsafe registry: registration and lookup may run concurrently
 /// (lookups take a shared lock).
 
@@ -43,22 +45,43 @@
 #include <vector>
 
 #include "troupe/wire/codec.hpp"
+#include "troupe/wire/detail/pp.hpp"
 #include "troupe/wire/detail/type_name.hpp"
 #include "troupe/wire/error.hpp"
 #include "troupe/wire/limits.hpp"
 #include "troupe/wire/reader.hpp"
 #include "troupe/wire/writer.hpp"
 
-/// Gives `Type` the stable wire name `Name` and registers it in the global
-/// registry at start-up. Use at namespace scope in Type's namespace, with an
-/// unqualified type name; a conflict (see registry::add) throws wire_error
-/// during static initialization, which ends the program with its message.
-#define TROUPE_MESSAGE(Type, Name)                                                          \
+/// Declares `Type` a message: the stable wire name `Name`, registered in the
+/// global registry at start-up, and, when they follow, the fields that go on
+/// the wire, in wire order: `TROUPE_MESSAGE(order, "shop.order.v1", customer, qty);`
+/// is the whole declaration of a message type that crosses a process or a
+/// host. Without fields it names a type that has TROUPE_FIELDS or a codec of
+/// its own. Use at namespace scope in Type's namespace, with an unqualified
+/// type name; listed fields must be public members with codecs (up to 256).
+/// A conflict (see registry::add) throws wire_error during static
+/// initialization, which ends the program with its message.
+#define TROUPE_MESSAGE(Type, Name, ...)                                                     \
+  __VA_OPT__(TROUPE_WIRE_DETAIL_FIELDS(Type, __VA_ARGS__);)                                 \
   [[maybe_unused]] constexpr ::std::string_view troupe_message_name(const Type*) noexcept { \
     return Name;                                                                            \
   }                                                                                         \
   [[maybe_unused]] inline const ::troupe::wire::message_id troupe_wire_registered_##Type =  \
       ::troupe::wire::register_message<Type>(Name)
+
+// The ADL form of TROUPE_FIELDS, for a field list given to TROUPE_MESSAGE.
+#define TROUPE_WIRE_DETAIL_FIELD(f) troupe_v.f
+#define TROUPE_WIRE_DETAIL_FIELDS(Type, ...)                                               \
+  [[maybe_unused]] inline auto troupe_fields(Type& troupe_v) noexcept {                    \
+    return ::std::tie(TROUPE_PP_FOR_EACH(TROUPE_WIRE_DETAIL_FIELD, __VA_ARGS__));          \
+  }                                                                                        \
+  [[maybe_unused]] inline auto troupe_fields(const Type& troupe_v) noexcept {              \
+    return ::std::tie(TROUPE_PP_FOR_EACH(TROUPE_WIRE_DETAIL_FIELD, __VA_ARGS__));          \
+  }                                                                                        \
+  [[maybe_unused]] constexpr ::std::string_view troupe_field_names(const Type*) noexcept { \
+    return #__VA_ARGS__;                                                                   \
+  }                                                                                        \
+  static_assert(true, "")
 
 namespace troupe::wire {
 
@@ -79,6 +102,15 @@ constexpr message_id message_id_of(std::string_view name) noexcept {
 template <class T>
 concept named_message = requires(const T* p) {
   { troupe_message_name(p) } -> std::convertible_to<std::string_view>;
+};
+
+/// A TROUPE_MESSAGE type that is an empty class (a signal: `struct stop {};`)
+/// needs no fields: it encodes to nothing (its id says it all).
+template <class T>
+requires(std::is_empty_v<T>&& named_message<T> && !detail::has_fields<T>) struct codec<T> {
+  static constexpr std::size_t min_size = 0;
+  static void encode(writer& /*w*/, const T& /*v*/) {}
+  static void decode(reader& /*r*/, T& /*v*/) {}
 };
 
 /// The compile-time name and id of a TROUPE_MESSAGE type.

@@ -12,15 +12,14 @@
 namespace bench_proc {
 struct Echo {
   std::int64_t v = 0;
-  TROUPE_FIELDS(v);
 };
-TROUPE_MESSAGE(Echo, "bench.proc.echo");
+TROUPE_MESSAGE(Echo, "bench.proc.echo", v);
 
 class Echoer : public troupe::actor<Echoer> {
  public:
   std::int64_t on(Echo e) const { return e.v + 1; }
 };
-TROUPE_ISOLATED_ACTOR(Echoer, "bench.proc.echoer", Echo);
+TROUPE_ISOLATED_ACTOR(Echoer, "bench.proc.echoer");
 }  // namespace bench_proc
 
 int main(int argc, char** argv) {

@@ -13,10 +13,7 @@ struct Tick {
   TROUPE_FIELDS(v);
 };
 TROUPE_MESSAGE(Tick, "bench.proc.tick");
-struct Count {
-  std::uint8_t unused = 0;
-  TROUPE_FIELDS(unused);
-};
+struct Count {};
 TROUPE_MESSAGE(Count, "bench.proc.count");
 
 class Sink : public troupe::actor<Sink> {
@@ -31,7 +28,7 @@ class Sink : public troupe::actor<Sink> {
   std::int64_t n_ = 0;
   std::int64_t sum_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Sink, "bench.proc.sink", Tick, Count);
+TROUPE_ISOLATED_ACTOR(Sink, "bench.proc.sink");
 }  // namespace bench_proc
 
 int main(int argc, char** argv) {

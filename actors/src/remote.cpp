@@ -139,10 +139,8 @@ void ask_remote(cell* c, const remote_message& m, std::unique_ptr<remote_promise
   static_cast<remote_cell*>(c)->port().ask(m, std::move(p), w);
 }
 
-void park_remote_send(cell* c, const std::type_info& actor, const std::type_info& type,
-                      const void* value, park_callback* cb) {
-  auto* rc = static_cast<remote_cell*>(c);
-  rc->port().send_parked(remote_message{actor, type, value}, cb);
+void park_remote_send(cell* c, const remote_message& m, park_callback* cb) {
+  static_cast<remote_cell*>(c)->port().send_parked(m, cb);
 }
 
 location location_of(const cell& c) {

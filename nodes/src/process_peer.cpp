@@ -30,7 +30,8 @@
 #include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/detail/remote.hpp"
 #include "troupe/actors/system.hpp"
-#include "troupe/nodes/detail/isolated_table.hpp"
+#include "troupe/nodes/detail/isolated_construct.hpp"
+#include "troupe/nodes/detail/remote_ops.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/detail/type_name.hpp"
 #include "troupe/wire/message.hpp"
@@ -609,31 +610,44 @@ std::shared_ptr<process_peer> launch(
 namespace {
 
 /// The port of an isolated actor's remote cell: what a ref<A> hands the
-/// cell goes to the child's connection, encoded by A's table.
+/// cell goes to the child's connection, encoded by the message's ops.
 class isolated_port final : public troupe::detail::remote_port {
  public:
-  isolated_port(std::shared_ptr<process_peer> peer, const isolated_table& table,
-                std::string type_name)
-      : peer_(std::move(peer)), table_(table), type_name_(std::move(type_name)) {}
+  isolated_port(std::shared_ptr<process_peer> peer, std::string type_name)
+      : peer_(std::move(peer)), type_name_(std::move(type_name)) {}
 
   send_result send(const troupe::detail::remote_message& m, troupe::detail::send_wait w) override {
-    const isolated_message& e = entry(m, "send");
-    return peer_->send(e.encode, m.value, w == troupe::detail::send_wait::block);
+    const troupe::detail::remote_ops& ops = checked_ops(m, type_name_, "send");
+    return peer_->send(ops.encode, m.value, w == troupe::detail::send_wait::block);
   }
 
   void send_parked(const troupe::detail::remote_message& m,
                    troupe::detail::park_callback* cb) override {
-    peer_->send_parked(entry(m, "send").encode, m.value, cb);
+    peer_->send_parked(checked_ops(m, type_name_, "send").encode, m.value, cb);
   }
 
   void ask(const troupe::detail::remote_message& m,
            std::unique_ptr<troupe::detail::remote_promise> p,
            troupe::detail::send_wait /*w*/) override {
-    const isolated_message& e = entry(m, "ask");
-    peer_->ask(e.encode, m.value,
-               [p = std::move(p), complete = e.complete](const reply_view& r) mutable {
+    const troupe::detail::remote_ops& ops = checked_ops(m, type_name_, "ask");
+    peer_->ask(ops.encode, m.value,
+               [p = std::move(p), complete = ops.complete](const reply_view& r) mutable {
                  complete(p->get(), r);
                });
+  }
+
+  /// A message already encoded (`[id][fields]`, by `ops`): sent as send()
+  /// with send_wait::block does, or asked when `p` is given.
+  send_result forward(std::span<const std::byte> bytes, const troupe::detail::remote_ops& ops,
+                      std::unique_ptr<troupe::detail::remote_promise> p) {
+    const encode_fn raw = [](wire::writer& w, const void* b) {
+      w.bytes(*static_cast<const std::span<const std::byte>*>(b));
+    };
+    if (!p) return peer_->send(raw, &bytes, true);
+    peer_->ask(raw, &bytes, [p = std::move(p), complete = ops.complete](const reply_view& r) {
+      complete(p->get(), r);
+    });
+    return send_result::ok;
   }
 
   void stop(bool shutdown) noexcept override {
@@ -664,13 +678,7 @@ class isolated_port final : public troupe::detail::remote_port {
   [[nodiscard]] process_peer& peer() const noexcept { return *peer_; }
 
  private:
-  const isolated_message& entry(const troupe::detail::remote_message& m, const char* op) const {
-    if (const isolated_message* e = table_.find(m.type)) return *e;
-    throw_not_listed(m.type, type_name_, table_.name, op);
-  }
-
   std::shared_ptr<process_peer> peer_;
-  const isolated_table& table_;
   std::string type_name_;
 };
 
@@ -681,18 +689,15 @@ bool wait_isolated_gone(troupe::detail::cell& c, std::chrono::milliseconds timeo
   return port.peer().wait_reported(timeout);
 }
 
-void throw_not_listed(const std::type_info& m, const std::string& actor_type, std::string_view name,
-                      const char* op) {
-  throw troupe::error(troupe::errc::invalid_argument,
-                      "ref<" + actor_type + ">::" + op + ": message type " +
-                          wire::detail::demangle(m.name()) +
-                          " cannot cross to the child process: it is not in the list of "
-                          "TROUPE_ISOLATED_ACTOR(" +
-                          actor_type + ", \"" + std::string(name) + "\", ...)");
+send_result forward_encoded(troupe::detail::cell& c, std::span<const std::byte> bytes,
+                            const troupe::detail::remote_ops& ops,
+                            std::unique_ptr<troupe::detail::remote_promise> p) {
+  auto& port = static_cast<isolated_port&>(static_cast<troupe::detail::remote_cell&>(c).port());
+  return port.forward(bytes, ops, std::move(p));
 }
 
 troupe::detail::cell* spawn_isolated_cell(troupe::system& sys, const std::type_info& type,
-                                          const std::string& type_name, const isolated_table& table,
+                                          const std::string& type_name, std::string_view name,
                                           const isolated_options& opts,
                                           const isolated_construct& make) {
   auto peer = std::make_shared<process_peer>(
@@ -701,10 +706,10 @@ troupe::detail::cell* spawn_isolated_cell(troupe::system& sys, const std::type_i
   // child process or descriptor exists. From here on a shutdown may stop
   // it: the peer holds a stop or kill until the child is connected.
   troupe::detail::remote_cell* c = troupe::detail::make_remote_cell(
-      sys, type, type_name, std::make_shared<isolated_port>(peer, table, type_name));
+      sys, type, type_name, std::make_shared<isolated_port>(peer, type_name));
   peer->set_cell(c);
   try {
-    io_runtime::get().run_sync([&] { peer->start(sys, table.name, opts, &make); });
+    io_runtime::get().run_sync([&] { peer->start(sys, name, opts, &make); });
   } catch (...) {
     // start() told the cell it is gone (unless it never ran): it terminates.
     peer->report_gone(exit_reason{exit_reason::kind::peer_lost, "the child could not be started"});
@@ -755,12 +760,19 @@ bool peer_terminated(const process_peer& p) noexcept {
   }
 }
 int peer_pid(const process_peer& p) noexcept { return p.pid(); }
-void log_proxy_drop(const std::string& proxy_type, const char* msg_type,
+void log_proxy_drop(const std::string& proxy_type, std::string_view msg_type,
                     send_result what) noexcept {
   try {
     log_warn("troupe.nodes: {}: message {} not delivered: {}", proxy_type, msg_type,
              what == send_result::closed ? "the child process is gone (its down follows)"
                                          : "the connection's send queue is full");
+  } catch (...) {  // logging must not fail the proxy
+  }
+}
+
+void log_proxy_refused(const std::string& proxy_type, const char* what) noexcept {
+  try {
+    log_error("troupe.nodes: {}: {}", proxy_type, what);
   } catch (...) {  // logging must not fail the proxy
   }
 }

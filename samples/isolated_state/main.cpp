@@ -14,17 +14,14 @@
 
 using Stock = std::map<std::string, int>;
 
+// One declaration per message type that crosses: its wire name and fields.
 struct Take {
   std::string item;
   int count = 0;
-  TROUPE_FIELDS(item, count);
 };
-TROUPE_MESSAGE(Take, "samples.isolated_state.take");
+TROUPE_MESSAGE(Take, "samples.isolated_state.take", item, count);
 
-struct Show {
-  std::uint8_t unused = 0;
-  TROUPE_FIELDS(unused);
-};
+struct Show {};  // no fields
 TROUPE_MESSAGE(Show, "samples.isolated_state.show");
 
 class Store : public troupe::actor<Store> {
@@ -36,7 +33,7 @@ class Store : public troupe::actor<Store> {
  private:
   Stock items_;
 };
-TROUPE_ISOLATED_ACTOR(Store, "samples.isolated_state.store", Take, Show);
+TROUPE_ISOLATED_ACTOR(Store, "samples.isolated_state.store");
 
 namespace {
 void print(const char* who, const Stock& s) {

@@ -15,9 +15,9 @@
 
 struct Greet {
   int index = 0;
-  TROUPE_FIELDS(index);  // the fields that cross the process boundary
 };
-TROUPE_MESSAGE(Greet, "samples.workers.greet");  // a stable name on the wire
+// A stable name on the wire, and the fields that cross the process boundary.
+TROUPE_MESSAGE(Greet, "samples.workers.greet", index);
 
 class Worker : public troupe::actor<Worker> {
  public:
@@ -27,7 +27,7 @@ class Worker : public troupe::actor<Worker> {
     return static_cast<int>(::getpid());
   }
 };
-TROUPE_ISOLATED_ACTOR(Worker, "samples.workers.worker", Greet);
+TROUPE_ISOLATED_ACTOR(Worker, "samples.workers.worker");
 
 int main(int argc, char** argv) {
   if (auto rc = troupe::nodes::child_main(argc, argv)) return *rc;  // in a child: runs it, exits

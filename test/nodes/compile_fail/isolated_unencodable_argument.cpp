@@ -21,7 +21,7 @@ class W : public troupe::actor<W> {
  private:
   Handle h_;
 };
-TROUPE_ISOLATED_ACTOR(W, "cf.w", Ping);
+TROUPE_ISOLATED_ACTOR(W, "cf.w");
 }  // namespace cf
 
 int main(int argc, char** argv) {

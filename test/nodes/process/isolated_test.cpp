@@ -591,32 +591,50 @@ TEST_CASE("co_await send to an isolated actor suspends on a full connection", "[
   CHECK(c.ask(pt::Blob{}).get(60s) == static_cast<std::size_t>(n + flooded) * blob);
 }
 
-TEST_CASE("a message type outside A's list cannot cross and says why", "[nodes][process]") {
+TEST_CASE("a message type without TROUPE_MESSAGE cannot cross and says why", "[nodes][process]") {
   troupe::system sys;
   auto c = sys.spawn<pt::Counter>(troupe::isolated);
   auto local = sys.spawn<pt::Counter>();
-  CHECK(local.ask(pt::Unlisted{7}).get(30s) == 7);  // fine in-process
+  CHECK(local.ask(pt::Unnamed{7}).get(30s) == 7);  // fine in-process
   const auto names = [](const troupe::error& e) {
     const std::string w = e.what();
     return e.value() == troupe::errc::invalid_argument &&
-           w.find("pt::Unlisted") != std::string::npos &&
-           w.find("TROUPE_ISOLATED_ACTOR(pt::Counter, \"pt.counter\"") != std::string::npos;
+           w.find("pt::Unnamed") != std::string::npos &&
+           w.find("no TROUPE_MESSAGE(pt::Unnamed") != std::string::npos;
   };
   try {
-    (void)c.send(pt::Unlisted{1});
+    (void)c.send(pt::Unnamed{1});
     FAIL("sent");
   } catch (const troupe::error& e) {
     INFO(e.what());
     CHECK(names(e));
   }
   try {
-    (void)c.ask(pt::Unlisted{1});
+    (void)c.ask(pt::Unnamed{1});
     FAIL("asked");
   } catch (const troupe::error& e) {
     INFO(e.what());
     CHECK(names(e));
   }
   CHECK(c.ask(pt::Get{}).get(30s) == 0);  // the child is unharmed
+}
+
+TEST_CASE("an ask whose reply type has no codec is refused, its send crosses", "[nodes][process]") {
+  troupe::system sys;
+  auto c = sys.spawn<pt::Counter>(troupe::isolated);
+  try {
+    (void)c.ask(pt::AskOpaque{1});
+    FAIL("asked");
+  } catch (const troupe::error& e) {
+    const std::string w = e.what();
+    INFO(w);
+    CHECK(e.value() == troupe::errc::invalid_argument);
+    CHECK(w.find("reply type pt::Opaque has no codec") != std::string::npos);
+  }
+  // The message itself crosses: a send is handled there (the reply dropped).
+  CHECK(c.send(pt::AskOpaque{4}) == troupe::send_result::ok);
+  CHECK(c.send(pt::AskOpaque{5}) == troupe::send_result::ok);
+  CHECK(c.ask(pt::Get{}).get(30s) == 9);
 }
 
 TEST_CASE("an isolated actor outlives its refs like a local one", "[nodes][process]") {

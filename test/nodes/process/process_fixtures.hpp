@@ -23,11 +23,11 @@
 
 namespace pt {
 
+// One declaration: the name and the fields.
 struct Inc {
   int by = 1;
-  TROUPE_FIELDS(by);
 };
-TROUPE_MESSAGE(Inc, "pt.inc");
+TROUPE_MESSAGE(Inc, "pt.inc", by);
 
 struct Get {
   std::uint8_t unused = 0;
@@ -37,9 +37,8 @@ TROUPE_MESSAGE(Get, "pt.get");
 
 struct Echo {
   std::string text;
-  TROUPE_FIELDS(text);
 };
-TROUPE_MESSAGE(Echo, "pt.echo");
+TROUPE_MESSAGE(Echo, "pt.echo", text);
 
 enum class crash_kind : std::uint8_t {
   segv,
@@ -133,15 +132,25 @@ struct Args {
 };
 TROUPE_MESSAGE(Args, "pt.args");
 
-/// A message Counter handles but does not list: it cannot cross.
-struct Unlisted {
+/// A message Counter handles that has no TROUPE_MESSAGE: it cannot cross.
+struct Unnamed {
   int v = 0;
 };
+
+/// A reply type without a codec, to a message that can cross.
+struct Opaque {
+  int v = 0;
+};
+struct AskOpaque {
+  int v = 0;
+};
+TROUPE_MESSAGE(AskOpaque, "pt.ask_opaque", v);
 
 class Counter : public troupe::actor<Counter> {
  public:
   void on(Inc m) { n_ += m.by; }
-  int on(Unlisted u) const { return u.v; }
+  int on(Unnamed u) const { return u.v; }
+  Opaque on(AskOpaque a) { return Opaque{n_ += a.v}; }
   int on(Get /*unused*/) const { return n_; }
   std::string on(Echo e) const { return e.text + " from " + std::to_string(::getpid()); }
   std::size_t on(Blob b) { return blobs_ += b.data.size(); }
@@ -195,7 +204,7 @@ class Counter : public troupe::actor<Counter> {
   int n_ = 0;
   std::size_t blobs_ = 0;
 };
-TROUPE_ISOLATED_ACTOR(Counter, "pt.counter", Inc, Get, Echo, Blob, Crash, Fds, Args, Nap);
+TROUPE_ISOLATED_ACTOR(Counter, "pt.counter");
 
 /// An isolated actor with constructor arguments (they cross encoded).
 struct Style {
@@ -220,7 +229,7 @@ class Greeter : public troupe::actor<Greeter> {
   int times_;
   Style style_;
 };
-TROUPE_ISOLATED_ACTOR(Greeter, "pt.greeter", Echo);
+TROUPE_ISOLATED_ACTOR(Greeter, "pt.greeter");
 
 /// Waits (up to `d`) until the actor of `r` has terminated (for an
 /// isolated one: its child is gone and reaped); true if it did.

@@ -88,6 +88,15 @@ TEST_CASE("start_child with troupe::isolated restarts the child process", "[node
   CHECK(c.ask(pt::Get{}).get(10s) == 101);
   const std::string echo = c.ask(pt::Echo{"hi"}).get(10s);
   CHECK(echo == "hi from " + std::to_string(first));
+  // What cannot cross is refused at the send, as on a child's own ref.
+  CHECK_THROWS_WITH(c.send(pt::Unnamed{1}), Catch::Contains("no TROUPE_MESSAGE"));
+  CHECK_THROWS_WITH(c.ask(pt::AskOpaque{1}), Catch::Contains("has no codec"));
+  // Through a ref to the proxy itself, the proxy refuses it: the ask fails.
+  auto direct = sys.spawn<troupe::isolated_proxy<pt::Counter>>(troupe::detached);
+  CHECK_THROWS_WITH(direct.ask(pt::AskOpaque{1}).get(30s), Catch::Contains("has no codec"));
+  direct.send(pt::Inc{2});
+  CHECK(direct.ask(pt::Get{}).get(30s) == 2);
+  direct.stop();
 
   // An ask queued behind the crash fails with the child's reason.
   c.send(pt::Crash{pt::crash_kind::abort});

@@ -32,6 +32,7 @@
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/remote_message.hpp"
 
 namespace troupe {
 
@@ -66,8 +67,7 @@ namespace detail {
 /// Parks a send to remote cell `c` (an A's message of type `type` at
 /// `value`) until its link has room; `cb` is told the outcome once (now or
 /// later). Defined in remote.cpp.
-void park_remote_send(cell* c, const std::type_info& actor, const std::type_info& type,
-                      const void* value, park_callback* cb);
+void park_remote_send(cell* c, const remote_message& m, park_callback* cb);
 
 /// Awaits a send that a full `block` mailbox refused because it could not
 /// wait where it was made (see send_outcome::operator co_await).
@@ -76,9 +76,13 @@ class send_awaiter final : private park_callback {
   send_awaiter(cell* c, void* msg, message* (*make)(void*), send_result r) noexcept
       : c_(c), msg_(msg), make_(make), result_(r) {}
   /// A send to a remote cell that its full link refused.
-  send_awaiter(cell* c, const void* msg, const std::type_info* actor, const std::type_info* type,
-               send_result r) noexcept
-      : c_(c), msg_(const_cast<void*>(msg)), actor_(actor), type_(type), result_(r) {}
+  send_awaiter(cell* c, const remote_message& m, send_result r) noexcept
+      : c_(c),
+        msg_(const_cast<void*>(m.value)),
+        actor_(&m.actor),
+        type_(&m.type),
+        ops_(m.ops),
+        result_(r) {}
   send_awaiter(const send_awaiter&) = delete;
   send_awaiter& operator=(const send_awaiter&) = delete;
   send_awaiter(send_awaiter&&) = delete;
@@ -94,7 +98,7 @@ class send_awaiter final : private park_callback {
     // Calls done() exactly once: now, or when the message gets in (or the
     // actor dies). Throws (without calling done) only if making the node does.
     if (actor_ != nullptr) {
-      park_remote_send(c_, *actor_, *type_, msg_, this);
+      park_remote_send(c_, remote_message{*actor_, *type_, msg_, ops_}, this);
     } else {
       c_->bounded_send(node_maker{msg_, make_}, send_wait::park, this);
     }
@@ -114,8 +118,9 @@ class send_awaiter final : private park_callback {
   cell* c_;
   void* msg_;
   message* (*make_)(void*) = nullptr;
-  const std::type_info* actor_ = nullptr;  // remote: A and M
+  const std::type_info* actor_ = nullptr;  // remote: A, M and their ops
   const std::type_info* type_ = nullptr;
+  const remote_ops* ops_ = nullptr;
   send_result result_;
   resumer w_;
 };
@@ -154,12 +159,18 @@ class send_outcome {
       : r_(send_result::full), c_(c), msg_(msg), make_(make) {}
   /// For ref<A>::send() to an actor elsewhere: refused by its full link;
   /// co_await waits for room.
-  send_outcome(detail::cell* c, const void* msg, const std::type_info& actor,
-               const std::type_info& type) noexcept
-      : r_(send_result::full), c_(c), msg_(const_cast<void*>(msg)), actor_(&actor), type_(&type) {}
+  send_outcome(detail::cell* c, const detail::remote_message& m) noexcept
+      : r_(send_result::full),
+        c_(c),
+        msg_(const_cast<void*>(m.value)),
+        actor_(&m.actor),
+        type_(&m.type),
+        ops_(m.ops) {}
 
   detail::send_awaiter operator co_await() && noexcept {
-    if (actor_ != nullptr) return detail::send_awaiter(c_, msg_, actor_, type_, r_);
+    if (actor_ != nullptr) {
+      return detail::send_awaiter(c_, detail::remote_message{*actor_, *type_, msg_, ops_}, r_);
+    }
     return detail::send_awaiter(c_, msg_, make_, r_);
   }
 
@@ -170,6 +181,7 @@ class send_outcome {
   detail::message* (*make_)(void*) = nullptr;
   const std::type_info* actor_ = nullptr;
   const std::type_info* type_ = nullptr;
+  const detail::remote_ops* ops_ = nullptr;
 };
 
 }  // namespace troupe

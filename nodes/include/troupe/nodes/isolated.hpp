@@ -5,12 +5,12 @@
 /// ref<A> accepts either. Where the place matters, r.location() says
 /// (location::kind::process and the child's pid).
 ///
-///   struct Inc { int by = 1; TROUPE_FIELDS(by); };
-///   TROUPE_MESSAGE(Inc, "demo.inc");
-///   struct Get { int unused = 0; TROUPE_FIELDS(unused); };
+///   struct Inc { int by = 1; };
+///   TROUPE_MESSAGE(Inc, "demo.inc", by);      // name and fields: the one declaration
+///   struct Get {};
 ///   TROUPE_MESSAGE(Get, "demo.get");
 ///   class Counter : public troupe::actor<Counter> { ... on(Inc), int on(Get) ... };
-///   TROUPE_ISOLATED_ACTOR(Counter, "demo.counter", Inc, Get);
+///   TROUPE_ISOLATED_ACTOR(Counter, "demo.counter");
 ///
 ///   troupe::ref<Counter> c = sys.spawn<Counter>(troupe::isolated);  // a child process
 ///   c.send(Inc{2});
@@ -24,10 +24,12 @@
 /// reason, so monitors and links see it like any actor.
 ///
 /// Rules: A must be registered with TROUPE_ISOLATED_ACTOR (checked at
-/// compile time by spawn), and an ask's reply type to each listed message
-/// must have a codec (checked there too). A message type that is not in
-/// A's list cannot cross: sending one to an isolated A throws
-/// troupe::error(errc::invalid_argument) naming the type.
+/// compile time by spawn), right after A in its header. What crosses is
+/// every TROUPE_MESSAGE type A handles: each send of one to a ref<A>
+/// registers its delivery in every process of the program (see
+/// detail/remote_ops.hpp). A type without TROUPE_MESSAGE, or an ask whose
+/// reply type has no codec, cannot cross: the send or ask to an isolated A
+/// throws troupe::error(errc::invalid_argument) naming the type.
 ///
 /// Delivery: at-most-once, in order (one connection per child). When the
 /// child is lost (crash, exit, missed heartbeats, resource limit), every
@@ -46,15 +48,17 @@
 /// gets full; a task's `co_await r.send(m)` suspends until there is room.
 ///
 /// The parts, one header each:
-/// - troupe/nodes/isolated_actor.hpp: TROUPE_ISOLATED_ACTOR, the
-///   isolated_actor concept and message_list;
+/// - troupe/nodes/isolated_actor.hpp: TROUPE_ISOLATED_ACTOR and the
+///   isolated_actor concept;
 /// - troupe/nodes/isolated_spawn.hpp: spawn_isolated and the placement
 ///   troupe::isolated;
 /// - troupe/nodes/isolated_proxy.hpp: isolated_proxy<A> for supervisors;
 /// - troupe/nodes/detail/isolated_registry.hpp (not API): the registry of
 ///   isolated actor types by name and their child-side host;
-/// - troupe/nodes/detail/isolated_table.hpp (not API): the parent's table
-///   of an isolated actor's message types.
+/// - troupe/nodes/detail/remote_ops.hpp (not API): how one message type
+///   crosses to an actor type, and its delivery there;
+/// - troupe/nodes/detail/isolated_construct.hpp (not API): constructor
+///   entries and the start of one child.
 
 #include "troupe/nodes/detail/isolated_registry.hpp"
 #include "troupe/nodes/isolated_actor.hpp"

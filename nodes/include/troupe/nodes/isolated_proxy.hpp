@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/detail/envelope.hpp"
@@ -25,6 +26,8 @@
 #include "troupe/nodes/isolated_actor.hpp"
 #include "troupe/nodes/isolated_spawn.hpp"
 #include "troupe/nodes/process.hpp"
+#include "troupe/wire/detail/type_name.hpp"
+#include "troupe/wire/writer.hpp"
 
 namespace troupe {
 
@@ -44,9 +47,9 @@ struct child_pid {};
 ///   limit) or A's handler threw, the proxy exits with the child's down
 ///   reason, so its supervisor restarts it (a new process, A's state new);
 ///   when A stopped itself normally, the proxy stops normally.
-/// - Every message type in A's TROUPE_ISOLATED_ACTOR list is accepted and
-///   handed on unchanged: a send as a send, an ask as an ask, whose future
-///   completes with A's reply or fails with the child's error (peer_lost
+/// - Every message type A handles is accepted and handed on unchanged (one
+///   that cannot cross, without TROUPE_MESSAGE, is refused at the send): a send as a send, an ask
+///   as an ask, whose future completes with A's reply or fails with the child's error (peer_lost
 ///   naming the signal or exit status, handler_threw), exactly as on the
 ///   child's own ref<A>. The proxy does not wait for replies: it goes on with its
 ///   next message.
@@ -60,17 +63,42 @@ struct child_pid {};
 ///   child's down is not delivered: a send is logged (warning) with its
 ///   type, an ask fails with errc::peer_lost. The down that follows ends
 ///   the incarnation with the child's reason.
+namespace nodes::detail {
+/// A message for the proxy's child, encoded by the ref<A> that the
+/// supervisor's start_child returned (its port): the proxy's mailbox keeps
+/// it across restarts; an ask carries its promise.
+struct forwarded {
+  forwarded(std::vector<std::byte> b, const troupe::detail::remote_ops* o,
+            std::unique_ptr<troupe::detail::remote_promise> p) noexcept
+      : bytes(std::move(b)), ops(o), promise(std::move(p)) {}
+  forwarded(forwarded&&) noexcept = default;
+  forwarded& operator=(forwarded&&) noexcept = default;
+  forwarded(const forwarded&) = delete;
+  forwarded& operator=(const forwarded&) = delete;
+  /// An ask that never reached the proxy (it was gone) fails as an ask to
+  /// a dead actor does.
+  ~forwarded() {
+    if (promise) promise->fail(errc::actor_dead, "ask: the isolated actor's proxy is gone");
+  }
+
+  std::vector<std::byte> bytes;  ///< `[id][fields]`
+  const troupe::detail::remote_ops* ops = nullptr;
+  std::unique_ptr<troupe::detail::remote_promise> promise;  ///< null: a send
+};
+}  // namespace nodes::detail
+
 template <class A>
 class isolated_proxy : public actor<isolated_proxy<A>> {
   static_assert(nodes::isolated_actor<A>,
                 "troupe::isolated_proxy<A>: register A with "
-                "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
-  using list = typename nodes::detail::messages_of<A>::type;
+                "TROUPE_ISOLATED_ACTOR(A, \"name\") at namespace scope");
 
  public:
   /// True for A's message types: the ones this proxy hands on.
   template <class M>
-  static constexpr bool accepted = nodes::detail::in_list<M, list>;
+  static constexpr bool accepted =
+      handles<A, M> && !std::is_same_v<M, troupe::down> && !std::is_same_v<M, nodes::child_pid> &&
+      !std::is_same_v<M, nodes::detail::forwarded>;
 
   /// `pid`, if given, holds the current child's process id (0 between
   /// children), for readers on other threads.
@@ -110,6 +138,14 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
     return child_ ? child_.location().pid : 0;
   }
 
+  /// A message from the supervisor's ref<A>, already encoded.
+  void on(nodes::detail::forwarded f) {
+    const bool ask = f.promise != nullptr;
+    const send_result r =
+        nodes::detail::forward_encoded(*child_.cell_ptr(), f.bytes, *f.ops, std::move(f.promise));
+    if (!ask && r != send_result::ok) drop(demangled(*f.ops->type), r);
+  }
+
   /// A's message types, with A's reply types. Declared for ref's type
   /// checks only: the runtime calls forward_send / forward_ask instead.
   template <class M>
@@ -121,21 +157,42 @@ class isolated_proxy : public actor<isolated_proxy<A>> {
   // Called by the runtime for accepted message types (troupe::forwards).
   template <class M>
   void forward_send(M&& m) {
-    const send_result r = child_.send(std::forward<M>(m));
-    if (r != send_result::ok) {
-      // The child is gone and its down is queued behind this message; that
-      // down, not this send, decides how the incarnation ends.
-      nodes::detail::log_proxy_drop(troupe::detail::type_name<isolated_proxy>(),
-                                    troupe::detail::message_type_name<std::remove_cvref_t<M>>(), r);
+    using msg_t = std::remove_cvref_t<M>;
+    send_result r = send_result::closed;
+    try {
+      r = child_.send(std::forward<M>(m));
+    } catch (const std::exception& e) {
+      // A type that cannot cross: the sender's error, not the proxy's.
+      nodes::detail::log_proxy_refused(troupe::detail::type_name<isolated_proxy>(), e.what());
+      return;
     }
+    if (r != send_result::ok) drop(troupe::detail::message_type_name<msg_t>(), r);
   }
   template <class M, class R>
   void forward_ask(M&& m, promise<R>&& p) {
-    static_assert(std::is_same_v<R, handler_result_t<A, std::remove_cvref_t<M>>>);
-    troupe::detail::remote_ask<A, std::remove_cvref_t<M>, R>(child_.cell_ptr(), std::move(p), m);
+    using msg_t = std::remove_cvref_t<M>;
+    static_assert(std::is_same_v<R, handler_result_t<A, msg_t>>);
+    try {
+      (void)nodes::detail::checked_ops(
+          troupe::detail::remote_message{typeid(A), typeid(msg_t), &m,
+                                         troupe::detail::remote_ops_for<A, msg_t>()},
+          troupe::detail::type_name<A>(), "ask");
+    } catch (const troupe::error& e) {
+      p.set_error(e.value(), e.what());
+      return;
+    }
+    troupe::detail::remote_ask<A, msg_t, R>(child_.cell_ptr(), std::move(p), m);
   }
 
  private:
+  static std::string demangled(const std::type_info& t) { return wire::detail::demangle(t.name()); }
+  template <class Name>
+  void drop(const Name& type, send_result r) const {
+    // The child is gone and its down is queued behind this message; that
+    // down, not this send, decides how the incarnation ends.
+    nodes::detail::log_proxy_drop(troupe::detail::type_name<isolated_proxy>(), type, r);
+  }
+
   nodes::isolated_options opts_;
   std::shared_ptr<std::atomic<int>> pid_;
   ref<A> child_;
@@ -153,7 +210,6 @@ namespace nodes::detail {
 template <class A>
 class proxy_port final : public troupe::detail::remote_port {
   using proxy_t = isolated_proxy<A>;
-  using list = typename messages_of<A>::type;
 
  public:
   proxy_port(ref<proxy_t> proxy, std::shared_ptr<std::atomic<int>> pid)
@@ -161,12 +217,13 @@ class proxy_port final : public troupe::detail::remote_port {
 
   send_result send(const troupe::detail::remote_message& m,
                    troupe::detail::send_wait /*w*/) override {
-    return entry(m, "send").send(proxy_, m.value);
+    return proxy_.try_send(encoded(m, "send", nullptr));  // unbounded: never full
   }
   void ask(const troupe::detail::remote_message& m,
            std::unique_ptr<troupe::detail::remote_promise> p,
            troupe::detail::send_wait /*w*/) override {
-    entry(m, "ask").ask(proxy_, m.value, std::move(p));
+    // A proxy that is gone fails the ask (actor_dead, as the message ends).
+    (void)proxy_.try_send(encoded(m, "ask", std::move(p)));
   }
   /// As for a local supervised actor: a stop or kill ends the proxy's
   /// incarnation and its supervisor decides. A system's shutdown reaches
@@ -183,34 +240,15 @@ class proxy_port final : public troupe::detail::remote_port {
   }
 
  private:
-  struct message_ops {
-    const std::type_info* type;
-    send_result (*send)(const ref<proxy_t>&, const void*);
-    void (*ask)(const ref<proxy_t>&, const void*, std::unique_ptr<troupe::detail::remote_promise>);
-  };
-  template <class M>
-  static send_result send_one(const ref<proxy_t>& p, const void* v) {
-    return p.try_send(*static_cast<const M*>(v));  // unbounded: never full
-  }
-  template <class M>
-  static void ask_one(const ref<proxy_t>& p, const void* v,
-                      std::unique_ptr<troupe::detail::remote_promise> rp) {
-    using R = handler_result_t<A, M>;
-    auto& pr = *static_cast<promise<R>*>(rp->get());
-    p.cell_ptr()->enqueue(
-        new troupe::detail::ask_node<proxy_t, M, R>(std::move(pr), *static_cast<const M*>(v)));
-  }
-  template <class... Ms>
-  static std::span<const message_ops> ops(message_list<Ms...> /*unused*/) {
-    static const message_ops all[] = {message_ops{&typeid(Ms), &send_one<Ms>, &ask_one<Ms>}...};
-    return all;
-  }
-  const message_ops& entry(const troupe::detail::remote_message& m, const char* op) const {
-    for (const message_ops& o : ops(list{})) {
-      if (*o.type == m.type) return o;
-    }
-    throw_not_listed(m.type, troupe::detail::type_name<A>(),
-                     troupe_isolated_name(static_cast<const A*>(nullptr)), op);
+  /// Checked and encoded on the sender's thread: a type that cannot cross,
+  /// or a message over the limits, is the sender's error.
+  static forwarded encoded(const troupe::detail::remote_message& m, const char* op,
+                           std::unique_ptr<troupe::detail::remote_promise> p) {
+    const troupe::detail::remote_ops& ops = checked_ops(m, troupe::detail::type_name<A>(), op);
+    std::vector<std::byte> bytes;
+    wire::writer w(bytes);
+    ops.encode(w, m.value);
+    return forwarded(std::move(bytes), &ops, std::move(p));
   }
 
   ref<proxy_t> proxy_;

@@ -12,7 +12,7 @@
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/ref.hpp"
 #include "troupe/actors/system.hpp"
-#include "troupe/nodes/detail/isolated_table.hpp"
+#include "troupe/nodes/detail/isolated_construct.hpp"
 #include "troupe/nodes/isolated_actor.hpp"
 #include "troupe/nodes/process.hpp"
 
@@ -46,19 +46,18 @@ template <class A, class... Args>
 ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts, Args&&... args) {
   static_assert(nodes::isolated_actor<A>,
                 "troupe::spawn_isolated<A>: register A with "
-                "TROUPE_ISOLATED_ACTOR(A, \"name\", messages...) at namespace scope");
+                "TROUPE_ISOLATED_ACTOR(A, \"name\") at namespace scope");
   static_assert((nodes::detail::isolated_constructor_arg<std::decay_t<Args>>() && ...));
   static_assert(std::is_constructible_v<A, std::decay_t<Args>&&...>,
                 "troupe::spawn_isolated<A>(sys, opts, args...): A has no constructor from the "
                 "argument types");
-  const auto& table =
-      nodes::detail::isolated_table_of<A>(typename nodes::detail::messages_of<A>::type{});
+  constexpr std::string_view name = nodes::detail::isolated_name_of<A>();
   nodes::detail::isolated_construct make;
   if constexpr (sizeof...(Args) == 0) {
-    make.key = std::string(table.name);
+    make.key = std::string(name);
     return ref<A>(typename ref<A>::adopt_t{},
                   nodes::detail::spawn_isolated_cell(sys, typeid(A), troupe::detail::type_name<A>(),
-                                                     table, opts, make));
+                                                     name, opts, make));
   } else {
     using tuple_t = std::tuple<std::decay_t<Args>...>;
     // The child finds this constructor under its key (registered there too).
@@ -69,7 +68,7 @@ ref<A> spawn_isolated(troupe::system& sys, const nodes::isolated_options& opts, 
     make.args = &values;
     return ref<A>(typename ref<A>::adopt_t{},
                   nodes::detail::spawn_isolated_cell(sys, typeid(A), troupe::detail::type_name<A>(),
-                                                     table, opts, make));
+                                                     name, opts, make));
   }
 }
 

@@ -154,7 +154,10 @@ void peer_release(process_peer& p, std::chrono::milliseconds grace) noexcept;
 [[nodiscard]] int peer_pid(const process_peer& p) noexcept;
 /// Logs (warning) a message an isolated_proxy could not hand on: `what`
 /// says why (the send result), `msg_type` names the message.
-void log_proxy_drop(const std::string& proxy_type, const char* msg_type, send_result what) noexcept;
+void log_proxy_drop(const std::string& proxy_type, std::string_view msg_type,
+                    send_result what) noexcept;
+/// Logs (error) a message an isolated_proxy refused: `what` says why.
+void log_proxy_refused(const std::string& proxy_type, const char* what) noexcept;
 
 }  // namespace detail
 }  // namespace troupe::nodes

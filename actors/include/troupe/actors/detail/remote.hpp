@@ -22,6 +22,7 @@
 
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
+#include "troupe/actors/detail/remote_message.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/actors/exit_reason.hpp"
 #include "troupe/actors/future.hpp"
@@ -35,16 +36,8 @@ class system;
 
 namespace troupe::detail {
 
-/// A user message for a remote actor, not yet encoded: `value` is an M
-/// (typeid `type`) for an actor of type `actor`; valid during the call only.
-struct remote_message {
-  const std::type_info& actor;
-  const std::type_info& type;
-  const void* value;
-};
-
-/// An ask's promise<R> with its type erased, for the port, whose typed
-/// table (made where A's message list is declared) completes it.
+/// An ask's promise<R> with its type erased, for the port, whose
+/// remote_ops (typed for A and M) completes it.
 class remote_promise {
  public:
   remote_promise() = default;
@@ -165,12 +158,13 @@ void ask_remote(cell* c, const remote_message& m, std::unique_ptr<remote_promise
 template <class A, class M, class X>
 send_outcome remote_send(cell* c, X& x, bool may_wait) {
   const send_wait w = may_wait && !on_pool_worker() ? send_wait::block : send_wait::never;
+  const remote_ops* ops = remote_ops_for<A, M>();
   const send_result r =
-      send_to_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x)}, w);
+      send_to_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x), ops}, w);
   // In a coroutine on the pool, a full link is not refused for good: the
   // task can co_await the outcome to wait for room.
   if (r == send_result::full && may_wait && tl_current_task != nullptr) {
-    return send_outcome(c, std::addressof(x), typeid(A), typeid(M));
+    return send_outcome(c, remote_message{typeid(A), typeid(M), std::addressof(x), ops});
   }
   return r;
 }
@@ -179,7 +173,7 @@ send_outcome remote_send(cell* c, X& x, bool may_wait) {
 template <class A, class M, class R, class X>
 void remote_ask(cell* c, promise<R>&& p, X& x) {
   const send_wait w = on_pool_worker() ? send_wait::never : send_wait::block;
-  ask_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x)},
+  ask_remote(c, remote_message{typeid(A), typeid(M), std::addressof(x), remote_ops_for<A, M>()},
              std::make_unique<remote_promise_of<R>>(std::move(p)), w);
 }
 

@@ -20,6 +20,7 @@
 #include "troupe/actors/ref.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/payload.hpp"
+#include "troupe/nodes/detail/remote_ops.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/wire/message.hpp"
 #include "troupe/wire/reader.hpp"
@@ -31,25 +32,14 @@ namespace troupe::nodes::detail {
 class child_host {
  public:
   virtual ~child_host() = default;
-  /// Delivers a `send`; false if the type is not in the list.
+  /// Delivers a `send`; false if the program sends no such type to A.
   virtual bool deliver(wire::any_message& m) = 0;
-  /// Delivers an `ask`; the reply goes to `sink`. False if not in the list.
+  /// Delivers an `ask`; the reply goes back as `req`. False if the program
+  /// asks A no such type (or its reply type cannot cross).
   virtual bool ask(wire::any_message& m, std::uint64_t req) = 0;
   virtual void stop() = 0;
   [[nodiscard]] virtual actor_addr addr() const = 0;
 };
-
-/// Where a child host sends replies (implemented by the child runtime).
-void reply_ok(std::uint64_t req, encode_fn enc, const void* value);
-void reply_error(std::uint64_t req, troupe::errc code, const std::string& what);
-
-/// The progress of the child's actor, for isolated_options::handler_timeout
-/// (implemented by the child runtime): progress_tracked() is true when a
-/// limit is set; the host then reports each message from the parent as it
-/// is delivered (with its type's name) and as its handler finishes.
-bool progress_tracked() noexcept;
-void progress_delivered(std::string_view message) noexcept;
-void progress_handled() noexcept;
 
 /// Makes the host of one isolated actor; `args` holds the encoded
 /// constructor arguments (empty for a default-constructed actor). Throws
@@ -60,73 +50,43 @@ using host_factory = std::unique_ptr<child_host> (*)(troupe::system&, wire::read
 /// for a name registered twice.
 bool register_isolated_factory(std::string_view name, host_factory make);
 
-template <class A, class M>
-void host_ask(ref<A>& r, M&& m, std::string_view name, std::uint64_t req) {
-  using R = handler_result_t<A, M>;
-  const bool tracked = progress_tracked();
-  if (tracked) progress_delivered(name);
-  r.ask(std::forward<M>(m)).then([req, tracked](future<R> f) {
-    if (tracked) progress_handled();
-    try {
-      if constexpr (std::is_void_v<R>) {
-        f.get();
-        reply_ok(req, nullptr, nullptr);
-      } else {
-        R v = f.get();
-        reply_ok(req, &encode_value<R>, &v);
-      }
-    } catch (const troupe::error& e) {
-      reply_error(req, e.value(), e.what());
-    } catch (const std::exception& e) {
-      reply_error(req, troupe::errc::handler_threw, e.what());
-    }
-  });
-}
-
-template <class A, class... Ms>
+/// The child side of an isolated A: hands each decoded message to the
+/// delivery that the program's sends of its type to a ref<A> registered.
+template <class A>
 class host final : public child_host {
  public:
   explicit host(ref<A> r) noexcept : ref_(std::move(r)) {}
   bool deliver(wire::any_message& m) override {
-    return ((m.is<Ms>() ? (send_one<Ms>(m), true) : false) || ...);
+    const delivery* d = lookup(m.id());
+    if (d == nullptr) return false;
+    d->send(&ref_, m);
+    return true;
   }
   bool ask(wire::any_message& m, std::uint64_t req) override {
-    return (
-        (m.is<Ms>() ? (host_ask<A>(ref_, std::move(m.get<Ms>()), m.name(), req), true) : false) ||
-        ...);
+    const delivery* d = lookup(m.id());
+    if (d == nullptr || d->ask == nullptr) return false;
+    d->ask(&ref_, m, req);
+    return true;
   }
   void stop() override { ref_.stop(); }
   [[nodiscard]] actor_addr addr() const override { return actor_addr(ref_); }
 
  private:
-  template <class M>
-  void send_one(wire::any_message& m) {
-    if (!progress_tracked()) {
-      ref_.send(std::move(m.get<M>()));
-      return;
-    }
-    // Tracked: an ask, whose completion marks the end of its handler (a
-    // handler that throws fails the actor as a send's would).
-    progress_delivered(m.name());
-    (void)ref_.ask(std::move(m.get<M>())).then([](auto /*done*/) { progress_handled(); });
+  const delivery* lookup(wire::message_id id) const {
+    const delivery* d = find_delivery(isolated_name_of<A>(), id);
+    return d != nullptr && *d->actor == typeid(A) ? d : nullptr;
   }
 
   ref<A> ref_;
 };
 
-template <class A, class... Ms>
+template <class A>
 bool register_isolated(std::string_view name) {
-  static_assert(sizeof...(Ms) > 0, "TROUPE_ISOLATED_ACTOR: list the message types A accepts");
-  static_assert((wire::named_message<Ms> && ...),
-                "TROUPE_ISOLATED_ACTOR: every message type needs a stable name "
-                "(TROUPE_MESSAGE(Type, \"name\"))");
-  static_assert((handles<A, Ms> && ...),
-                "TROUPE_ISOLATED_ACTOR: the actor has no handler on(M) for a listed message type");
   return register_isolated_factory(
       name, [](troupe::system& sys, wire::reader& args) -> std::unique_ptr<child_host> {
         if (!args.complete()) throw std::runtime_error("constructor arguments for a default spawn");
         if constexpr (std::is_default_constructible_v<A>) {
-          return std::make_unique<host<A, Ms...>>(sys.spawn<A>());
+          return std::make_unique<host<A>>(sys.spawn<A>());
         } else {
           // spawn_isolated refuses this at compile time; a forged frame gets here.
           throw std::runtime_error("the actor has no default constructor");

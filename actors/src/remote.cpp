@@ -143,6 +143,12 @@ void park_remote_send(cell* c, const remote_message& m, park_callback* cb) {
   static_cast<remote_cell*>(c)->port().send_parked(m, cb);
 }
 
+void remote_cell::parked_closed() noexcept {
+  if (!port_->counts_dead_letters() && core_ptr() != nullptr) core().count_dead_letters(*this, 1);
+}
+
+void remote_parked_closed(cell* c) noexcept { static_cast<remote_cell*>(c)->parked_closed(); }
+
 location location_of(const cell& c) {
   if (c.remote()) return static_cast<const remote_cell&>(c).port().where();
   return location{location::kind::local, static_cast<int>(::getpid()), {}};

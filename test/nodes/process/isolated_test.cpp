@@ -591,6 +591,34 @@ TEST_CASE("co_await send to an isolated actor suspends on a full connection", "[
   CHECK(c.ask(pt::Blob{}).get(60s) == static_cast<std::size_t>(n + flooded) * blob);
 }
 
+TEST_CASE("a co_await send parked on a full connection ends closed when the child dies",
+          "[nodes][process]") {
+  troupe::system sys(troupe::system_config{2});
+  const auto stopped = stopped_counter(sys);
+  const troupe::ref<pt::Counter> c = stopped.first;
+  std::atomic<int> sent{0};
+  auto h = sys.go([&sent, c]() -> troupe::task<troupe::send_result> {
+    pt::Blob blob;
+    blob.data.resize(std::size_t{16} << 10, std::byte{1});
+    for (;;) {
+      const troupe::send_result r = co_await c.send(blob);
+      if (r != troupe::send_result::ok) co_return r;
+      sent.fetch_add(1);
+    }
+  });
+  int before = -1;  // wait until the task is parked (it stops advancing)
+  while (sent.load() != before) {
+    before = sent.load();
+    std::this_thread::sleep_for(200ms);
+  }
+  const std::uint64_t dead = sys.stats().dead_letters;
+  REQUIRE(::kill(stopped.second, SIGKILL) == 0);
+  CHECK(h.get(60s) == troupe::send_result::closed);
+  CHECK(pt::wait_gone(c, 30s));
+  // The parked message is counted like a send refused closed at once.
+  CHECK(sys.stats().dead_letters >= dead + 1);
+}
+
 TEST_CASE("a message type without TROUPE_MESSAGE cannot cross and says why", "[nodes][process]") {
   troupe::system sys;
   auto c = sys.spawn<pt::Counter>(troupe::isolated);

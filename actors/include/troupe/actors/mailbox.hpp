@@ -68,6 +68,9 @@ namespace detail {
 /// `value`) until its link has room; `cb` is told the outcome once (now or
 /// later). Defined in remote.cpp.
 void park_remote_send(cell* c, const remote_message& m, park_callback* cb);
+/// A parked send to remote cell `c` ended closed: counted as a dead letter
+/// (as a send refused closed at once is).
+void remote_parked_closed(cell* c) noexcept;
 
 /// Awaits a send that a full `block` mailbox refused because it could not
 /// wait where it was made (see send_outcome::operator co_await).
@@ -109,6 +112,7 @@ class send_awaiter final : private park_callback {
 
  private:
   void done(send_result r) noexcept override {
+    if (actor_ != nullptr && r == send_result::closed) remote_parked_closed(c_);
     result_ = r;
     if (w_.try_claim(0, wake_reason::ready)) w_.wake();
   }

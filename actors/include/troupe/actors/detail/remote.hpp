@@ -110,6 +110,8 @@ class remote_cell final : public cell {
 
   /// ref<A>'s send to this cell: a closed result counts a dead letter.
   send_result send(const remote_message& m, send_wait w);
+  /// A parked send to this cell ended closed: counts its dead letter.
+  void parked_closed() noexcept;
 
   const char* type_name() const noexcept override { return type_name_.c_str(); }
   const std::type_info& type() const noexcept override { return type_; }

@@ -26,6 +26,7 @@
 
 #include "internal/child_launch.hpp"
 #include "internal/isolated_registry.hpp"
+#include "internal/link_refs.hpp"
 #include "internal/nodes_log.hpp"
 #include "internal/peer_link.hpp"
 #include "internal/pool_internal.hpp"
@@ -86,6 +87,7 @@ class progress_watch {
 class child_state {
  public:
   std::shared_ptr<peer_link> link;
+  std::shared_ptr<link_refs> refs;  // the refs that cross the connection
   std::unique_ptr<child_host> host;
   troupe::system* sys = nullptr;
 
@@ -144,6 +146,16 @@ void arm_progress_check() {
   });
 }
 
+/// Decodes one message of a frame from the parent, with the refs of the connection.
+wire::status decode_with_refs(std::span<const std::byte> body, wire::any_message& m) {
+  wire::reader r(body);
+  r.set_context(static_cast<ref_context*>(g_child->refs.get()));
+  wire::read_message(r, m);
+  if (r.complete()) return {};
+  m.reset();
+  return r.result("decode message");
+}
+
 void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   child_state* st = g_child;
   switch (k) {
@@ -178,6 +190,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
         st->link->close_after_flush();
         return;
       }
+      st->refs->set_root_export(st->host->actor_cell());
       auto watch = st->sys->spawn<child_watch>();
       watch.send(st->host->addr());
       if (st->handler_timeout.count() > 0) {
@@ -189,7 +202,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
     case frame_kind::send: {
       if (!st->host) throw std::runtime_error("send before spawn");
       wire::any_message m;
-      const wire::status s = wire::decode_message(body, m);
+      const wire::status s = decode_with_refs(body, m);
       if (!s) throw std::runtime_error("send: " + s.message());
       if (!st->host->deliver(m)) {
         throw std::runtime_error("send: message " + std::string(m.name()) +
@@ -203,7 +216,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       const auto req = r.fixed<std::uint64_t>();
       if (!r.ok()) throw std::runtime_error("truncated ask");
       wire::any_message m;
-      const wire::status s = wire::decode_message(body.subspan(8), m);
+      const wire::status s = decode_with_refs(body.subspan(8), m);
       if (!s) {
         reply_error(req, troupe::errc::invalid_argument, "ask: " + s.message());
         return;
@@ -214,6 +227,12 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       }
       return;
     }
+    case frame_kind::ref_send:
+    case frame_kind::ref_ask:
+    case frame_kind::ref_reply:
+    case frame_kind::ref_stop:
+      st->refs->on_frame(k, body);
+      return;
     case frame_kind::call: {
       {
         std::lock_guard lk(st->mu);
@@ -323,6 +342,29 @@ void reply_ok(std::uint64_t req, encode_fn enc, const void* value) {
       true);
 }
 
+namespace {
+class parent_answer final : public answer_sink {
+ public:
+  explicit parent_answer(std::uint64_t req) noexcept : req_(req) {}
+  void ok(encode_fn enc, const void* value) override {
+    try {
+      reply_ok(req_, enc, value);
+    } catch (const std::exception& e) {
+      // Over the frame limit, or a ref that cannot cross: the ask fails.
+      reply_error(req_, troupe::errc::invalid_argument, std::string("reply not sent: ") + e.what());
+    }
+  }
+  void error(troupe::errc code, const std::string& what) override { reply_error(req_, code, what); }
+
+ private:
+  std::uint64_t req_;
+};
+}  // namespace
+
+std::shared_ptr<answer_sink> answer_to_parent(std::uint64_t req) {
+  return std::make_shared<parent_answer>(req);
+}
+
 void reply_error(std::uint64_t req, troupe::errc code, const std::string& what) {
   // A handler may throw a troupe::error with any int as its code; the wire
   // carries only enumerators (the parent refuses others).
@@ -383,10 +425,15 @@ std::optional<int> child_main(int argc, char** argv) {
   if (auto v = child_arg_u64(argc, argv, "maxframe")) cfg.max_frame = v;
   st.handler_timeout = std::chrono::milliseconds(child_arg_u64(argc, argv, "hto"));
   st.link = std::make_shared<peer_link>(rt.context(), child_fd, cfg);
+  st.refs = std::make_shared<link_refs>(
+      sys, troupe::location{troupe::location::kind::process, static_cast<int>(ppid), {}}, cfg.name);
+  st.refs->attach(st.link);
   st.link->start([](frame_kind k, std::span<const std::byte> body) { on_child_frame(k, body); },
                  [](const std::string& why, bool /*clean*/) {
                    // Graceful only when this side closed after its last frame;
                    // EOF from the parent means it is gone.
+                   g_child->refs->close(exit_reason{exit_reason::kind::peer_lost,
+                                                    "the connection to the parent closed"});
                    g_child->finish(why == closed_by_us);
                  });
 

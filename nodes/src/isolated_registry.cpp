@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <typeindex>
 #include <unordered_map>
 #include <utility>
 
@@ -38,6 +39,11 @@ std::map<std::string, actor_deliveries, std::less<>>& deliveries() {
   static std::map<std::string, actor_deliveries, std::less<>> m;
   return m;
 }
+/// The same entries by actor type (map nodes do not move).
+std::unordered_map<std::type_index, actor_deliveries*>& deliveries_by_type() {
+  static std::unordered_map<std::type_index, actor_deliveries*> m;
+  return m;
+}
 
 std::string demangled(const std::type_info& t) { return wire::detail::demangle(t.name()); }
 
@@ -48,6 +54,7 @@ bool register_delivery(std::string_view actor_name, wire::message_id id, const d
   auto it = deliveries().find(actor_name);
   if (it == deliveries().end()) {
     it = deliveries().emplace(std::string(actor_name), actor_deliveries{d.actor, {}}).first;
+    deliveries_by_type().emplace(std::type_index(*d.actor), &it->second);
   } else if (*it->second.actor != *d.actor) {
     throw troupe::error(troupe::errc::invalid_argument,
                         "TROUPE_ISOLATED_ACTOR: the name \"" + std::string(actor_name) +
@@ -65,6 +72,14 @@ const delivery* find_delivery(std::string_view actor_name, wire::message_id id) 
   if (it == deliveries().end()) return nullptr;
   auto d = it->second.by_id.find(id);
   return d != it->second.by_id.end() ? &d->second : nullptr;
+}
+
+const delivery* find_delivery(const std::type_info& actor, wire::message_id id) {
+  std::lock_guard lk(factories_mu());
+  auto it = deliveries_by_type().find(std::type_index(actor));
+  if (it == deliveries_by_type().end()) return nullptr;
+  auto d = it->second->by_id.find(id);
+  return d != it->second->by_id.end() ? &d->second : nullptr;
 }
 
 const troupe::detail::remote_ops& checked_ops(const troupe::detail::remote_message& m,

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "internal/child_launch.hpp"
+#include "internal/link_refs.hpp"
 #include "internal/nodes_log.hpp"
 #include "internal/peer_link.hpp"
 #include "troupe/actors/actor.hpp"
@@ -92,7 +93,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     pid_ = child.pid;
     pidfd_ = child.pidfd;
     try {
-      connect(child.fd, actor_name, opts, make);
+      connect(sys, child.fd, actor_name, opts, make);
     } catch (...) {
       // Nothing may outlive a failed start: the child is killed and reaped
       // here, its descriptors closed (the socket by whoever owns it now).
@@ -101,6 +102,7 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
       reaped_ = true;  // a pending reap or kill must not touch the pid again
       link_closed_ = true;
       if (!link_attempted_) ::close(child.fd);
+      if (refs_) refs_->close(exit_reason{exit_reason::kind::peer_lost, "not started"});
       link_.reset();
       pid_watch_.reset();
       report_gone(exit_reason{exit_reason::kind::peer_lost, "the child could not be started"});
@@ -119,8 +121,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
 
   /// start()'s second half: the pidfd watch and the connection (takes
   /// `fd`); throws with nothing of its own left running.
-  void connect(int fd, std::string_view actor_name, const isolated_options& opts,
-               const isolated_construct* make) {
+  void connect(troupe::system& sys, int fd, std::string_view actor_name,
+               const isolated_options& opts, const isolated_construct* make) {
     auto& ctx = io_runtime::get().context();
     // Close-on-exec like every troupe descriptor: a plain dup() would hand
     // this pidfd to every child started after this one.
@@ -147,6 +149,12 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
     cfg.max_frame = opts.max_frame;
     link_attempted_ = true;  // the link owns fd from here, also if it throws
     link_ = std::make_shared<peer_link>(ctx, fd, cfg);
+    // Refs that cross in messages: this connection's table (the context of
+    // its frames); the isolated actor itself is the child's first export.
+    refs_ = std::make_shared<link_refs>(
+        sys, troupe::location{troupe::location::kind::process, pid_, {}}, cfg.name);
+    refs_->attach(link_);
+    if (cell_ != nullptr) refs_->set_root_import(cell_);
     // The spawn frame follows the handshake: [string key][constructor arguments].
     (void)link_->post(
         frame_kind::spawn,
@@ -375,8 +383,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         }
         if (k == frame_kind::reply_ok) {
           std::vector<std::byte> value(body.begin() + 8, body.end());
-          rt.complete([done = std::move(done), value = std::move(value)]() mutable {
-            done(reply_view{true, value, {}, {}});
+          rt.complete([done = std::move(done), value = std::move(value), refs = refs_]() mutable {
+            done(reply_view{true, value, {}, {}, static_cast<ref_context*>(refs.get())});
           });
         } else {
           rt.complete([done = std::move(done), code, what = std::move(what)]() mutable {
@@ -385,6 +393,12 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         }
         return;
       }
+      case frame_kind::ref_send:
+      case frame_kind::ref_ask:
+      case frame_kind::ref_reply:
+      case frame_kind::ref_stop:
+        refs_->on_frame(k, body);
+        return;
       case frame_kind::actor_exit: {
         wire::reader r(body);
         const auto kind = r.byte();
@@ -544,6 +558,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
         const std::string why = self->actor_type_ + ": " + lost;
         done(reply_view{false, {}, troupe::errc::peer_lost, why});
       }
+      // Refs of the child's actors end with it; asks through them fail.
+      if (self->refs_) self->refs_->close(reason);
       self->report_gone(reason);
       // A thread in wait() may go on to destroy the system: this job's
       // reference (whose release may free the stand-in's cell) goes to it,
@@ -566,7 +582,8 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   std::unique_ptr<asio::steady_timer> drain_;
   std::unique_ptr<asio::steady_timer> release_timer_;  // kill_after's deadline
   std::shared_ptr<peer_link> link_;
-  ref<stand_in> stand_in_;  // a pool worker's; an isolated actor has cell_
+  std::shared_ptr<link_refs> refs_;  // made with link_ (I/O thread), before any frame
+  ref<stand_in> stand_in_;           // a pool worker's; an isolated actor has cell_
   // Holds a reference until it is told the child is gone; set before start().
   troupe::detail::remote_cell* cell_ = nullptr;
   bool cell_gone_ = false;

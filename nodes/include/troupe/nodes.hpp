@@ -9,4 +9,5 @@
 #include "troupe/nodes/isolated_spawn.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/nodes/process_pool.hpp"
+#include "troupe/nodes/ref_codec.hpp"
 #include "troupe/wire.hpp"

@@ -121,8 +121,9 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
     // Asks and replies wait for an answer: written from this thread when
     // no write is in flight (two thread hops fewer). Sends are left to the
     // I/O thread, so a burst of them coalesces into large writes.
-    const bool urgent =
-        kind == frame_kind::ask || kind == frame_kind::reply_ok || kind == frame_kind::reply_err;
+    const bool urgent = kind == frame_kind::ask || kind == frame_kind::reply_ok ||
+                        kind == frame_kind::reply_err || kind == frame_kind::ref_ask ||
+                        kind == frame_kind::ref_reply;
     if (urgent && write_now(lk)) return send_result::ok;
     kick(lk);
     return send_result::ok;
@@ -135,6 +136,14 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
   /// @threadsafe
   void post_parked(frame_kind kind, void (*enc)(wire::writer&, const void*), const void* value,
                    troupe::detail::park_callback* cb);
+
+  /// Frames encoded from now on see `c` as their writer's context (the
+  /// connection's table of refs, for the codec of troupe::ref). Before the
+  /// first frame that may hold a ref. @threadsafe
+  void set_context(void* c) {
+    std::lock_guard lk(mu_);
+    enc_.set_context(c);
+  }
 
   send_result post(frame_kind kind, bool force = true) {
     return post(

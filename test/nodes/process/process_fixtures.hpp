@@ -231,6 +231,91 @@ class Greeter : public troupe::actor<Greeter> {
 };
 TROUPE_ISOLATED_ACTOR(Greeter, "pt.greeter");
 
+// Refs inside messages. Collector lives in the parent; its refs cross.
+struct Note {
+  std::string text;
+};
+TROUPE_MESSAGE(Note, "pt.note", text);
+struct Notes {};
+TROUPE_MESSAGE(Notes, "pt.notes");
+struct Shout {
+  std::string text;
+};
+TROUPE_MESSAGE(Shout, "pt.shout", text);
+
+class Collector : public troupe::actor<Collector> {
+ public:
+  void on(Note n) { notes_.push_back(std::move(n.text)); }
+  [[nodiscard]] std::vector<std::string> on(Notes /*unused*/) const { return notes_; }
+  [[nodiscard]] std::string on(Shout s) const { return s.text + "!"; }
+
+ private:
+  std::vector<std::string> notes_;
+};
+TROUPE_ISOLATED_ACTOR(Collector, "pt.collector");
+
+/// An actor the isolated Relay spawns in its child; its ref goes back.
+class Helper : public troupe::actor<Helper> {
+ public:
+  [[nodiscard]] std::string on(Echo e) const {
+    return "helper " + e.text + " from " + std::to_string(::getpid());
+  }
+  void on(Inc i) { n_ += i.by; }
+  [[nodiscard]] int on(Get /*unused*/) const { return n_; }
+
+ private:
+  int n_ = 0;
+};
+TROUPE_ISOLATED_ACTOR(Helper, "pt.helper");
+
+class Relay;
+struct Tell {
+  troupe::ref<Collector> to;
+  std::string text;
+};
+TROUPE_MESSAGE(Tell, "pt.tell", to, text);
+struct AskVia {
+  troupe::ref<Collector> to;
+  std::string text;
+};
+TROUPE_MESSAGE(AskVia, "pt.ask_via", to, text);
+struct MakeHelper {};
+TROUPE_MESSAGE(MakeHelper, "pt.make_helper");
+struct IsHelper {
+  troupe::ref<Helper> h;
+};
+TROUPE_MESSAGE(IsHelper, "pt.is_helper", h);
+struct IsMe {
+  troupe::ref<Relay> r;
+};
+TROUPE_MESSAGE(IsMe, "pt.is_me", r);
+
+/// Runs isolated: sends and asks the refs it is given, gives refs back.
+class Relay : public troupe::actor<Relay> {
+ public:
+  void on(Tell t) { t.to.send(Note{t.text + " from " + std::to_string(::getpid())}); }
+  troupe::task<std::string> on(AskVia a) {
+    // The message is a named local: g++ 12 mis-moves a temporary with a
+    // non-trivial destructor inside co_await in a try block.
+    Shout s{a.text};
+    try {
+      co_return co_await a.to.ask(std::move(s));
+    } catch (const troupe::error& e) {
+      co_return "error " + std::to_string(static_cast<int>(e.value())) + ": " + e.what();
+    }
+  }
+  troupe::ref<Helper> on(MakeHelper /*unused*/) {
+    if (!helper_) helper_ = system().spawn<Helper>();
+    return helper_;
+  }
+  [[nodiscard]] bool on(IsHelper m) const { return m.h && m.h == helper_; }
+  [[nodiscard]] bool on(IsMe m) const { return m.r == self(); }
+
+ private:
+  troupe::ref<Helper> helper_;
+};
+TROUPE_ISOLATED_ACTOR(Relay, "pt.relay");
+
 /// Waits (up to `d`) until the actor of `r` has terminated (for an
 /// isolated one: its child is gone and reaped); true if it did.
 template <class A>

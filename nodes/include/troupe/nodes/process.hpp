@@ -112,8 +112,14 @@ enum class frame_kind : std::uint8_t {
   call = 8,        ///< parent->child: [u64 request][string function][varint n][n args]
   actor_exit = 9,  ///< child->parent: [u8 exit kind][string what]
   hung = 10,       ///< child->parent: [string what] (handler_timeout passed)
+  // Refs that crossed inside messages, both ways; `id` is in the receiver's
+  // table of the refs it gave the sender.
+  ref_send = 11,   ///< [u64 id][message]
+  ref_ask = 12,    ///< [u64 request][u64 id][message]
+  ref_reply = 13,  ///< [u64 request][u8 0][value] or [u64 request][u8 1][u8 errc][string what]
+  ref_stop = 14,   ///< [u64 id][u8 0 stop, 1 kill]
 };
-inline constexpr frame_kind last_frame_kind = frame_kind::hung;
+inline constexpr frame_kind last_frame_kind = frame_kind::ref_stop;
 
 /// The exit status of a child whose program reached troupe (a system, a
 /// spawn) in main() without calling child_main() first.
@@ -125,6 +131,7 @@ struct reply_view {
   std::span<const std::byte> body;
   troupe::errc code{};
   std::string_view what;
+  void* context = nullptr;  ///< the connection's refs, for decoding `body` (wire::reader::context)
 };
 using reply_fn = troupe::detail::unique_function<void(const reply_view&)>;
 using encode_fn = void (*)(wire::writer&, const void*);

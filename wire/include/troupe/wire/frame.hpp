@@ -130,6 +130,7 @@ class frame_encoder {
     buf_.resize(start + frame_header_size);
     try {
       writer w(buf_, bounds_, max_frame_);
+      w.set_context(context_);
       std::forward<Fn>(write_payload)(w);
     } catch (...) {
       buf_.resize(start);
@@ -156,6 +157,9 @@ class frame_encoder {
   [[nodiscard]] std::size_t frames() const noexcept { return frames_; }
   [[nodiscard]] std::size_t max_frame() const noexcept { return max_frame_; }
 
+  /// The writers of later frames get `c` as their context (writer::context).
+  void set_context(void* c) noexcept { context_ = c; }
+
   /// Forgets the frames, keeps the capacity.
   void clear() noexcept {
     buf_.clear();
@@ -175,6 +179,7 @@ class frame_encoder {
   std::vector<std::byte> buf_;
   std::size_t max_frame_;
   limits bounds_;
+  void* context_ = nullptr;
   std::size_t frames_ = 0;
 };
 

@@ -235,6 +235,11 @@ class reader {
   /// "<subject> at <path> (byte P of N): <detail>".
   [[nodiscard]] status result(std::string_view subject) const;
 
+  /// The transport's context for codecs of handles (see writer::context);
+  /// null outside a transport. Not owned.
+  [[nodiscard]] void* context() const noexcept { return context_; }
+  void set_context(void* c) noexcept { context_ = c; }
+
  private:
   std::uint64_t varint_slow();
   [[gnu::cold]] void fail_truncated(std::size_t need);
@@ -247,6 +252,7 @@ class reader {
   const std::byte* cur_;
   const std::byte* end_;
   limits bounds_;
+  void* context_ = nullptr;
   std::size_t budget_;
   std::uint32_t depth_ = 0;
   wire_errc code_{};

@@ -38,6 +38,11 @@ class writer {
   /// Bytes appended by this writer so far.
   [[nodiscard]] std::size_t written() const noexcept { return out_.size() - start_; }
   [[nodiscard]] const limits& bounds() const noexcept { return bounds_; }
+  /// The transport's context for codecs of handles that only mean something
+  /// on one connection (troupe::ref: the connection's table of refs); null
+  /// outside a transport. Not owned.
+  [[nodiscard]] void* context() const noexcept { return context_; }
+  void set_context(void* c) noexcept { context_ = c; }
   /// The vector being appended to.
   [[nodiscard]] std::vector<std::byte>& buffer() noexcept { return out_; }
 
@@ -147,6 +152,7 @@ class writer {
   std::size_t start_;
   std::size_t max_size_;
   limits bounds_;
+  void* context_ = nullptr;
   std::uint32_t depth_ = 0;
 };
 

@@ -42,7 +42,8 @@ class send_node final : public message {
     if constexpr (troupe::forwards<A, M>) {
       object_of<A>(c).forward_send(std::move(msg_));
     } else {
-      object_of<A>(c).on(std::move(msg_));
+      // A send drops the handler's result, even a [[nodiscard]] one.
+      static_cast<void>(object_of<A>(c).on(std::move(msg_)));
     }
   }
   [[nodiscard]] const char* type_name() const noexcept override { return message_type_name<M>(); }

@@ -39,7 +39,12 @@ class child_host {
   virtual bool ask(wire::any_message& m, std::uint64_t req) = 0;
   virtual void stop() = 0;
   [[nodiscard]] virtual actor_addr addr() const = 0;
+  /// The actor's cell.
+  [[nodiscard]] virtual troupe::detail::cell* actor_cell() const noexcept = 0;
 };
+
+/// The reply to the parent's ask `req` (implemented by the child runtime).
+std::shared_ptr<answer_sink> answer_to_parent(std::uint64_t req);
 
 /// Makes the host of one isolated actor; `args` holds the encoded
 /// constructor arguments (empty for a default-constructed actor). Throws
@@ -57,26 +62,24 @@ class host final : public child_host {
  public:
   explicit host(ref<A> r) noexcept : ref_(std::move(r)) {}
   bool deliver(wire::any_message& m) override {
-    const delivery* d = lookup(m.id());
+    const delivery* d = find_delivery(typeid(A), m.id());
     if (d == nullptr) return false;
-    d->send(&ref_, m);
+    d->send(ref_.cell_ptr(), m, progress_tracked());
     return true;
   }
   bool ask(wire::any_message& m, std::uint64_t req) override {
-    const delivery* d = lookup(m.id());
+    const delivery* d = find_delivery(typeid(A), m.id());
     if (d == nullptr || d->ask == nullptr) return false;
-    d->ask(&ref_, m, req);
+    d->ask(ref_.cell_ptr(), m, progress_tracked(), answer_to_parent(req));
     return true;
   }
   void stop() override { ref_.stop(); }
   [[nodiscard]] actor_addr addr() const override { return actor_addr(ref_); }
-
- private:
-  const delivery* lookup(wire::message_id id) const {
-    const delivery* d = find_delivery(isolated_name_of<A>(), id);
-    return d != nullptr && *d->actor == typeid(A) ? d : nullptr;
+  [[nodiscard]] troupe::detail::cell* actor_cell() const noexcept override {
+    return ref_.cell_ptr();
   }
 
+ private:
   ref<A> ref_;
 };
 

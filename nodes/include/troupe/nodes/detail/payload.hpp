@@ -47,6 +47,7 @@ void complete_reply(promise<R>& p, const reply_view& r, const char* context, con
   } else {
     R v{};
     wire::reader rd(r.body);
+    rd.set_context(r.context);
     wire::read_value(rd, v);
     if (!rd.complete()) {
       outcome(false);

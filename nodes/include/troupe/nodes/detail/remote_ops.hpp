@@ -45,13 +45,28 @@ struct remote_ops {
 
 namespace troupe::nodes::detail {
 
-/// How the receiving process hands a decoded M to its A (`to` is a ref<A>).
+/// Where the reply of a delivered ask goes: ok() or error(), once, from the
+/// thread that completes the ask.
+class answer_sink {
+ public:
+  answer_sink() = default;
+  answer_sink(const answer_sink&) = delete;
+  answer_sink& operator=(const answer_sink&) = delete;
+  virtual ~answer_sink() = default;
+  /// The reply: `enc(w, value)` writes it (enc null: a void reply).
+  virtual void ok(encode_fn enc, const void* value) = 0;
+  virtual void error(troupe::errc code, const std::string& what) = 0;
+};
+
+/// How the receiving process hands a decoded M to an A (cell `to`, of type A).
 struct delivery {
   const std::type_info* actor;
-  void (*send)(void* to, wire::any_message& m);
-  /// The reply goes back as request `req`; null when A's reply type to M
-  /// has no codec (the sender refuses such an ask first).
-  void (*ask)(void* to, wire::any_message& m, std::uint64_t req);
+  /// `tracked`: report the handler's progress (isolated_options::handler_timeout).
+  void (*send)(troupe::detail::cell* to, wire::any_message& m, bool tracked);
+  /// Null when A's reply type to M has no codec (the sender refuses such
+  /// an ask first).
+  void (*ask)(troupe::detail::cell* to, wire::any_message& m, bool tracked,
+              std::shared_ptr<answer_sink> reply);
 };
 
 /// Registers M's delivery to the actor type named `actor_name` (static
@@ -60,6 +75,8 @@ struct delivery {
 bool register_delivery(std::string_view actor_name, wire::message_id id, const delivery& d);
 /// The delivery of message `id` to the actor type named `actor_name`, or null.
 const delivery* find_delivery(std::string_view actor_name, wire::message_id id);
+/// The delivery of message `id` to actor type `actor`, or null.
+const delivery* find_delivery(const std::type_info& actor, wire::message_id id);
 
 /// Where a child host sends replies (implemented by the child runtime).
 void reply_ok(std::uint64_t req, encode_fn enc, const void* value);
@@ -79,9 +96,9 @@ constexpr std::string_view isolated_name_of() noexcept {
 }
 
 template <class A, class M>
-void deliver_send(void* to, wire::any_message& m) {
-  ref<A>& r = *static_cast<ref<A>*>(to);
-  if (!progress_tracked()) {
+void deliver_send(troupe::detail::cell* to, wire::any_message& m, bool tracked) {
+  const ref<A> r(to);
+  if (!tracked) {
     r.send(std::move(m.get<M>()));
     return;
   }
@@ -92,25 +109,25 @@ void deliver_send(void* to, wire::any_message& m) {
 }
 
 template <class A, class M>
-void deliver_ask(void* to, wire::any_message& m, std::uint64_t req) {
+void deliver_ask(troupe::detail::cell* to, wire::any_message& m, bool tracked,
+                 std::shared_ptr<answer_sink> reply) {
   using R = handler_result_t<A, M>;
-  ref<A>& r = *static_cast<ref<A>*>(to);
-  const bool tracked = progress_tracked();
+  const ref<A> r(to);
   if (tracked) progress_delivered(m.name());
-  r.ask(std::move(m.get<M>())).then([req, tracked](future<R> f) {
+  r.ask(std::move(m.get<M>())).then([reply = std::move(reply), tracked](future<R> f) {
     if (tracked) progress_handled();
     try {
       if constexpr (std::is_void_v<R>) {
         f.get();
-        reply_ok(req, nullptr, nullptr);
+        reply->ok(nullptr, nullptr);
       } else {
         R v = f.get();
-        reply_ok(req, &encode_value<R>, &v);
+        reply->ok(&encode_value<R>, &v);
       }
     } catch (const troupe::error& e) {
-      reply_error(req, e.value(), e.what());
+      reply->error(e.value(), e.what());
     } catch (const std::exception& e) {
-      reply_error(req, troupe::errc::handler_threw, e.what());
+      reply->error(troupe::errc::handler_threw, e.what());
     }
   });
 }
@@ -128,7 +145,8 @@ template <class A, class M>
 inline const bool delivery_registered = [] {
   if constexpr (wire::named_message<M>) {
     using R = handler_result_t<A, M>;
-    void (*ask)(void*, wire::any_message&, std::uint64_t) = nullptr;
+    void (*ask)(troupe::detail::cell*, wire::any_message&, bool, std::shared_ptr<answer_sink>) =
+        nullptr;
     if constexpr (reply_crosses<R>) ask = &deliver_ask<A, M>;
     return register_delivery(isolated_name_of<A>(), wire::message_id_v<M>,
                              delivery{&typeid(A), &deliver_send<A, M>, ask});

@@ -146,16 +146,6 @@ void arm_progress_check() {
   });
 }
 
-/// Decodes one message of a frame from the parent, with the refs of the connection.
-wire::status decode_with_refs(std::span<const std::byte> body, wire::any_message& m) {
-  wire::reader r(body);
-  r.set_context(static_cast<ref_context*>(g_child->refs.get()));
-  wire::read_message(r, m);
-  if (r.complete()) return {};
-  m.reset();
-  return r.result("decode message");
-}
-
 void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   child_state* st = g_child;
   switch (k) {
@@ -202,7 +192,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
     case frame_kind::send: {
       if (!st->host) throw std::runtime_error("send before spawn");
       wire::any_message m;
-      const wire::status s = decode_with_refs(body, m);
+      const wire::status s = decode_message_in(body, m, g_child->refs.get());
       if (!s) throw std::runtime_error("send: " + s.message());
       if (!st->host->deliver(m)) {
         throw std::runtime_error("send: message " + std::string(m.name()) +
@@ -216,7 +206,7 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       const auto req = r.fixed<std::uint64_t>();
       if (!r.ok()) throw std::runtime_error("truncated ask");
       wire::any_message m;
-      const wire::status s = decode_with_refs(body.subspan(8), m);
+      const wire::status s = decode_message_in(body.subspan(8), m, g_child->refs.get());
       if (!s) {
         reply_error(req, troupe::errc::invalid_argument, "ask: " + s.message());
         return;

@@ -361,6 +361,16 @@ void link_refs::stop_remote(std::uint64_t id, bool kill) noexcept {
   }
 }
 
+wire::status decode_message_in(std::span<const std::byte> body, wire::any_message& m,
+                               ref_context* ctx) {
+  wire::reader r(body);
+  r.set_context(ctx);
+  wire::read_message(r, m);
+  if (r.complete()) return {};
+  m.reset();
+  return r.result("decode message");
+}
+
 void link_refs::on_frame(frame_kind k, std::span<const std::byte> body) {
   switch (k) {
     case frame_kind::ref_send:
@@ -381,15 +391,6 @@ void link_refs::on_frame(frame_kind k, std::span<const std::byte> body) {
 }
 
 namespace {
-/// Decodes `[message]` with the refs of `ctx`; the failure's text, or "".
-std::string decode_in(std::span<const std::byte> body, wire::any_message& m, ref_context* ctx) {
-  wire::reader r(body);
-  r.set_context(ctx);
-  wire::read_message(r, m);
-  if (r.complete()) return {};
-  m.reset();
-  return r.result("decode message").message();
-}
 
 /// A cell released at scope exit.
 struct held {
@@ -416,9 +417,9 @@ void link_refs::on_send(std::span<const std::byte> body) {
     return;
   }
   wire::any_message m;
-  if (std::string bad = decode_in(body.subspan(8), m, this); !bad.empty()) {
+  if (const wire::status bad = decode_message_in(body.subspan(8), m, this); !bad.ok()) {
     log_warn("troupe.nodes: {}: a message to {} does not decode: {}: dropped", name_,
-             target.c->type_name(), bad);
+             target.c->type_name(), bad.message());
     return;
   }
   const delivery* d = find_delivery(target.c->type(), m.id());
@@ -443,8 +444,8 @@ void link_refs::on_ask(std::span<const std::byte> body) {
     return;
   }
   wire::any_message m;
-  if (std::string bad = decode_in(body.subspan(16), m, this); !bad.empty()) {
-    reply_error(req, troupe::errc::invalid_argument, "ask: " + bad);
+  if (const wire::status bad = decode_message_in(body.subspan(16), m, this); !bad.ok()) {
+    reply_error(req, troupe::errc::invalid_argument, "ask: " + bad.message());
     return;
   }
   const delivery* d = find_delivery(target.c->type(), m.id());

@@ -33,12 +33,19 @@
 #include "troupe/nodes/detail/remote_ops.hpp"
 #include "troupe/nodes/process.hpp"
 #include "troupe/nodes/ref_codec.hpp"
+#include "troupe/wire/error.hpp"
+#include "troupe/wire/message.hpp"
 
 namespace troupe {
 class system;
 }
 
 namespace troupe::nodes::detail {
+
+/// Decodes one `[message]` of a frame with the refs of `ctx` (null: none);
+/// on failure `m` is empty.
+wire::status decode_message_in(std::span<const std::byte> body, wire::any_message& m,
+                               ref_context* ctx);
 
 class link_refs final : public ref_context, public std::enable_shared_from_this<link_refs> {
  public:

@@ -6,6 +6,11 @@ TROUPE_DEB_PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang-14 libclang-rt-14-dev
   clang-format-14 clang-tidy-14 git
   libconcurrentqueue-dev libspdlog-dev libfmt-dev catch2 libasio-dev
+  pkgconf
+  # samples: argument parsing, image codecs, HTTP client
+  libcli11-dev libpng-dev libjpeg62-turbo-dev libcurl4-openssl-dev
+  # sample tests: real images made by another tool, a web server
+  imagemagick python3
 )
 
 troupe_log() { printf '==> %s\n' "$*"; }

@@ -121,8 +121,6 @@ std::map<std::string, std::uint64_t> count_chunk(std::string text) {
   return {std::make_move_iterator(c.begin()), std::make_move_iterator(c.end())};
 }
 
-bool backend_exists(std::string_view kind) { return kind == "threads" || kind == "processes"; }
-
 std::unique_ptr<mapper_backend> make_backend(std::string_view kind, troupe::system& sys,
                                              unsigned mappers) {
   if (kind == "threads") return std::make_unique<threads_backend>(sys, mappers);

@@ -68,8 +68,6 @@ class mapper_backend {
   virtual void run(std::vector<std::string> chunks, const troupe::ref<reducer>& to) = 0;
 };
 
-/// True if `kind` names a backend ("threads", "processes").
-bool backend_exists(std::string_view kind);
 /// The backend `kind` with `mappers` mappers, running in `sys`.
 std::unique_ptr<mapper_backend> make_backend(std::string_view kind, troupe::system& sys,
                                              unsigned mappers);

@@ -1,5 +1,6 @@
 // Go-like channel semantics, on plain threads.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -207,6 +208,47 @@ TEST_CASE("the channel closes when its last sender is destroyed", "[channels]") 
   std::vector<int> got;
   for (int v : rx) got.push_back(v);
   REQUIRE(got == std::vector<int>{1, 2});
+}
+
+// docs/channels.md "Several producers": each producer owns a clone of the
+// sender and drops it when done; the channel closes when the last one goes,
+// so no value of a slower producer is lost.
+TEST_CASE("several producers each drop their sender; the last one closes the channel",
+          "[channels]") {
+  constexpr int kProducers = 4;
+  constexpr int kEach = 2000;
+  auto tx_rx_pair = troupe::make_channel<int>(16);
+  auto& tx = tx_rx_pair.first;
+  auto& rx = tx_rx_pair.second;
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([p, tx = tx.clone()] {
+      // Producers finish at different times: the later ones send after the
+      // first is done.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 * p));
+      for (int i = 0; i < kEach; ++i) tx.send(p * kEach + i);
+    });  // the thread's copy of the sender goes when the thread ends
+  }
+  tx = troupe::sender<int>();  // main's own sender: only the producers' remain
+  std::vector<int> got;
+  for (int v : rx) got.push_back(v);  // ends when the last producer is done
+  for (auto& t : producers) t.join();
+  REQUIRE(got.size() == std::size_t{kProducers} * kEach);
+  std::sort(got.begin(), got.end());
+  for (int i = 0; i < kProducers * kEach; ++i) REQUIRE(got[static_cast<std::size_t>(i)] == i);
+}
+
+TEST_CASE("close() by one producer ends the channel for the others", "[channels]") {
+  auto tx_rx_pair = troupe::make_channel<int>(4);
+  auto& tx = tx_rx_pair.first;
+  auto& rx = tx_rx_pair.second;
+  auto slower = tx.clone();
+  tx.send(1);
+  REQUIRE(tx.close());  // the first producer is done and closes
+  CHECK_THROWS_WITH(slower.send(2), Catch::Contains("closed"));
+  std::vector<int> got;
+  for (int v : rx) got.push_back(v);
+  REQUIRE(got == std::vector<int>{1});
 }
 
 TEST_CASE("try_recv on an empty channel and try_send on a full one do not wait", "[channels]") {

@@ -12,8 +12,10 @@
 #             runs each for 60 s over a copy of its seed corpus
 #             (ctest --preset fuzz -L fuzz; the corpus replays run in every stage)
 #   consumer  installs the release build into build/install and builds and runs
-#             test/consumer against it with find_package(troupe); then again
-#             against the release build tree itself (troupe_DIR=build/release)
+#             test/consumer against it with find_package(troupe) and, in one
+#             g++ line, with pkg-config's flags for the installed troupe.pc;
+#             then against the release build tree itself
+#             (troupe_DIR=build/release)
 # Usage: ./scripts/test.sh [stage...]      (default: lint release tsan asan fuzz consumer;
 #        "debug" is also accepted: g++ with warnings as errors)
 # Logs: build/<preset>/{configure,build,ctest}.log, build/consumer/*.log,
@@ -37,7 +39,7 @@ else
   for s in "$@"; do
     case "$s" in
       -h | --help)
-        sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     esac
@@ -186,6 +188,29 @@ consumer_build() {
   C_FAILED=$((C_FAILED + CT_FAILED))
 }
 
+# pkgconfig_build <prefix> <dir>: compiles test/consumer/main.cpp with the
+# flags pkg-config gives for <prefix>'s troupe.pc and runs it; logs
+# <dir>/pkgconfig.log. Counts 1 passed or 1 failed in C_PASSED / C_FAILED.
+pkgconfig_build() {
+  local prefix=$1 dir=$2 pcdir flags version
+  pcdir=$(dirname "$(find "$prefix" -name troupe.pc -print -quit)")
+  troupe_log "consumer: compile test/consumer/main.cpp with pkg-config's flags for troupe.pc"
+  if {
+    flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs troupe) &&
+      version=$(PKG_CONFIG_PATH=$pcdir pkg-config --modversion troupe) &&
+      echo "g++ -std=c++20 test/consumer/main.cpp -DEXPECT_VERSION=\"$version\" $flags" &&
+      # shellcheck disable=SC2086 # the flags are words
+      g++ -std=c++20 -O1 test/consumer/main.cpp -DEXPECT_VERSION="\"$version\"" $flags \
+        -o "$dir/pkgconfig-consumer" &&
+      "$dir/pkgconfig-consumer"
+  } >"$dir/pkgconfig.log" 2>&1; then
+    C_PASSED=$((C_PASSED + 1))
+  else
+    show_tail "$dir/pkgconfig.log" 40
+    C_FAILED=$((C_FAILED + 1))
+  fi
+}
+
 run_consumer_stage() {
   local start=$SECONDS dir=build/consumer prefix=$ROOT/build/install
   # The release tree is reused when the release stage already built it.
@@ -201,6 +226,8 @@ run_consumer_stage() {
   if run_logged "$dir/install.log" cmake --install build/release --prefix "$prefix"; then
     # logs: $dir/{configure,build,ctest}.log
     consumer_build "the install" "$dir/build" "$dir/" -DCMAKE_PREFIX_PATH="$prefix"
+    # pkg-config: one compile line with the installed troupe.pc, then a run.
+    pkgconfig_build "$prefix" "$dir"
   else
     show_tail "$dir/install.log" 60
     C_FAILED=$((C_FAILED + 1))

@@ -7,4 +7,5 @@
 #include "troupe/actors.hpp"
 #include "troupe/channels.hpp"
 #include "troupe/nodes.hpp"
+#include "troupe/version.hpp"
 #include "troupe/wire.hpp"

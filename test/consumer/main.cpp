@@ -1,5 +1,8 @@
-// Builds against troupe found by find_package(troupe): an install or a build tree.
-// Exits 0 only if the actor summed 1..10 correctly.
+// Builds against troupe found by find_package(troupe) (an install or a build
+// tree) or by pkg-config. Exits 0 only if the actor summed 1..10 correctly and
+// the headers' version is the one the package declares (EXPECT_VERSION).
+#include <cstdio>
+#include <cstring>
 #include <troupe/troupe.hpp>
 
 struct Add {
@@ -17,6 +20,11 @@ class Sum : public troupe::actor<Sum> {
 };
 
 int main() {
+  if (std::strcmp(troupe::version_string, EXPECT_VERSION) != 0) {
+    std::fprintf(stderr, "headers are troupe %s, the package says %s\n", troupe::version_string,
+                 EXPECT_VERSION);
+    return 1;
+  }
   troupe::system sys;
   auto s = sys.spawn<Sum>();
   for (int i = 1; i <= 10; ++i) s.send(Add{i});

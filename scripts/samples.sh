@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the samples (release preset) and runs each one, checking its output
-# against samples/<name>/expected.txt (or expected.regex). Prints, per sample,
-# PASS/FAIL and the start of what it printed.
+# against samples/<name>/expected.txt (or expected.regex), and the samples'
+# other tests (command lines, real inputs). Prints, per sample, PASS/FAIL and
+# the lines of its output that carry its point: the lines that
+# samples/<name>/highlights.awk selects (awk patterns, one per line, e.g.
+# /^summary:/,/^$/ for a table), or all of it when there is no such file and
+# it is short; the full output stays in the file named under it.
 # Usage: ./scripts/samples.sh [ctest -R regex to pick samples]
 # Logs: build/release/{configure,samples-build,samples-ctest}.log; each
 # sample's full stdout: build/release/samples/output/<name>.txt.
@@ -11,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/deps.sh
 source scripts/lib/deps.sh
 
-SHOW_LINES=${SHOW_LINES:-8}
+SHOW_LINES=${SHOW_LINES:-20}
 dir=build/release
 mkdir -p "$dir"
 
@@ -42,10 +46,13 @@ ctest --preset release -L sample --output-on-failure "${filter[@]}" \
 echo
 echo "==== troupe samples ===="
 passed=0 failed=0
-# ctest lines look like: " 3/7 Test #12: sample.ping_pong ....   Passed    0.02 sec"
-results=$(sed -nE 's/.*Test +#[0-9]+: sample\.([^ ]+) [. ]*(\*\*\*)?([A-Za-z][^0-9]*[A-Za-z]).*/\1 \3/p' \
+# ctest lines look like
+#   " 3/7 Test #12: sample.ping_pong ....   Passed    0.02 sec"
+#   " 4/7 Test #13: sample.wordcount.cli: a bad value exits 2 ...***Failed  0.01 sec"
+results=$(sed -nE 's/.*Test +#[0-9]+: sample\.(.*[^ .]) \.+ *(\*\*\*)?([A-Za-z][^0-9]*[A-Za-z]) +[0-9.]+ sec.*/\1|\3/p' \
   "$dir/samples-ctest.log" | sort)
-while read -r name status; do
+others=()
+while IFS='|' read -r name status; do
   [[ -n $name ]] || continue
   if [[ $status == Passed ]]; then
     result=PASS
@@ -54,14 +61,28 @@ while read -r name status; do
     result="FAIL ($status)"
     failed=$((failed + 1))
   fi
+  out=$dir/samples/output/$name.txt
+  if [[ ! -e $out ]]; then
+    # Not a sample's own run (a command-line or real-input test): one line,
+    # after the samples.
+    others+=("$name: $result")
+    continue
+  fi
   echo
   echo "--- $name: $result"
-  out=$dir/samples/output/$name.txt
   if [[ -s $out ]]; then
     total=$(wc -l <"$out")
-    head -n "$SHOW_LINES" "$out" | sed 's/^/    | /'
-    if ((total > SHOW_LINES)); then
-      echo "    | ... ($((total - SHOW_LINES)) more lines in $out)"
+    picks=samples/$name/highlights.awk
+    if [[ -f $picks ]]; then
+      # Each non-blank, non-'#' line is an awk pattern; a line is shown once.
+      prog=$(grep -vE '^[[:space:]]*(#|$)' "$picks" | sed 's/$/ { print; next }/')
+      awk "$prog" "$out" | sed 's/^/    | /'
+      echo "    | (the lines that carry the point; all $total lines: $out)"
+    else
+      head -n "$SHOW_LINES" "$out" | sed 's/^/    | /'
+      if ((total > SHOW_LINES)); then
+        echo "    | ... ($((total - SHOW_LINES)) more lines in $out)"
+      fi
     fi
   else
     echo "    (printed nothing)"
@@ -73,6 +94,15 @@ while read -r name status; do
                       on {print "    ! " $0}' "$dir/samples-ctest.log"
   fi
 done <<<"$results"
+if ((${#others[@]} > 0)); then
+  echo
+  echo "--- the samples' other tests (command lines, real inputs):"
+  for o in "${others[@]}"; do
+    echo "    $o"
+    [[ $o == *": PASS" ]] || grep -A30 -F "sample.${o%%: FAIL*}" "$dir/samples-ctest.log" |
+      grep -E '^(CMake Error|----|exit status|stdout|stderr)' | head -n 12 | sed 's/^/    ! /'
+  done
+fi
 
 if ((rc != 0)); then
   ((passed + failed > 0)) || {

@@ -270,10 +270,10 @@ int main(int argc, char** argv) {
   }
   if (slower) {
     std::cout << "\nwhy map-reduce is slower here: " << with_commas(bytes * opt.repeat)
-              << " bytes is only milliseconds of counting; handing out " << nchunks
-              << " chunks and adding\nup their partial counts costs about as much (the"
-              << " processes backend also copies each chunk\nto a worker and its counts back)."
-              << " More input in bigger chunks pays for it: try\n--chunk-kb 256 --repeat 5000.\n";
+              << " bytes is only milliseconds of counting;\nhanding out " << nchunks
+              << " chunks and adding up their partial counts costs about as much\n(the"
+              << " processes backend also copies each chunk to a worker and its counts back).\n"
+              << "More input in bigger chunks pays for it: try --chunk-kb 256 --repeat 5000.\n";
   }
   std::cout.flush();
 

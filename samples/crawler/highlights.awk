@@ -1,0 +1,4 @@
+# scripts/samples.sh shows these lines of the crawler's output.
+/^crawler:/
+/^summary:/,/^$/
+/^check/

@@ -45,8 +45,6 @@
 #include "site.hpp"
 #include "url.hpp"
 
-using namespace std::chrono_literals;
-
 namespace {
 
 constexpr std::string_view kAgent = "troupe-crawler";  // robots.txt's name for us
@@ -88,7 +86,8 @@ void describe(CLI::App& app, options& o) {
                         if (crawl::parse_url(s)) return {};
                         return "expected an http:// or https:// URL, got '" + s + "'";
                       },
-                      "URL"))
+                      ""))
+                  ->type_name("URL")
                   ->group(crawl_group);
   app.add_flag("--all-hosts", o.all_hosts,
                "with --url: follow links to other hosts too (each host's robots.txt\n"
@@ -554,7 +553,8 @@ int crawl_url(const options& opt) {
   for (const auto& u : r.disallowed) std::cout << "  " << shown(u, origin) << '\n';
   print_summary_head();
   print_summary_row("url", opt.concurrency, r);
-  std::cout << "  robots.txt: " << r.disallowed.size() << " URLs disallowed, not fetched\n";
+  std::cout << "  robots.txt: " << r.disallowed.size()
+            << (r.disallowed.size() == 1 ? " URL" : " URLs") << " disallowed, not fetched\n";
 
   // What the crawl must never do, checked on what it did.
   std::set<std::string> once;

@@ -1,124 +1,185 @@
 #include "fetch.hpp"
 
-#include <array>
-#include <charconv>
-#include <memory>
+#include <cstdlib>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
 namespace crawl {
 
-// One GET: connect, write the request, read to EOF; a timer closes the
-// socket when the time is up. Lives on the I/O thread only.
-class fetcher::op : public std::enable_shared_from_this<op> {
- public:
-  op(fetcher& f, std::string path, std::function<void(fetch_result)> done)
-      : f_(f), sock_(f.io_), timer_(f.io_), done_(std::move(done)) {
-    result_.path = std::move(path);
-  }
-
-  void start() {
-    timer_.expires_after(f_.timeout_);
-    timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-      if (ec || self->finished_) return;
-      self->timed_out_ = true;
-      std::error_code ignored;
-      self->sock_.close(ignored);  // the pending operation ends with an error
-    });
-    sock_.async_connect(f_.server_, [self = shared_from_this()](std::error_code ec) {
-      if (ec) return self->fail(ec);
-      self->request_ = "GET " + self->result_.path +
-                       " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: troupe-crawler\r\n\r\n";
-      asio::async_write(self->sock_, asio::buffer(self->request_),
-                        [self](std::error_code ec2, std::size_t /*n*/) {
-                          if (ec2) return self->fail(ec2);
-                          self->read();
-                        });
-    });
-  }
-
- private:
-  void read() {
-    sock_.async_read_some(asio::buffer(buf_),
-                          [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                            if (!ec) {
-                              self->raw_.append(self->buf_.data(), n);
-                              if (self->raw_.size() > self->f_.max_bytes_) {
-                                return self->finish("answer larger than " +
-                                                    std::to_string(self->f_.max_bytes_) + " bytes");
-                              }
-                              return self->read();
-                            }
-                            if (ec == asio::error::eof) return self->parse();
-                            self->fail(ec);
-                          });
-  }
-
-  void parse() {
-    if (raw_.empty()) return finish("connection closed without a response");
-    // "HTTP/1.x <code> <reason>\r\n...\r\n\r\n<body>"
-    std::string_view r(raw_);
-    const auto head_end = r.find("\r\n\r\n");
-    const auto sp = r.find(' ');
-    int code = 0;
-    if (r.starts_with("HTTP/1.") && sp != std::string_view::npos &&
-        head_end != std::string_view::npos) {
-      std::from_chars(r.data() + sp + 1, r.data() + r.size(), code);
-    }
-    if (code < 100 || code > 599) return finish("malformed response");
-    result_.status = code;
-    result_.body = raw_.substr(head_end + 4);
-    if (code != 200) {
-      const auto eol = r.find("\r\n");
-      return finish(std::string(r.substr(sp + 1, eol - sp - 1)));  // "404 Not Found"
-    }
-    finish({});
-  }
-
-  void fail(std::error_code ec) {
-    if (timed_out_) return finish("timeout after " + std::to_string(f_.timeout_.count()) + " ms");
-    finish(ec.message());
-  }
-
-  void finish(std::string error) {
-    if (finished_) return;
-    finished_ = true;
-    timer_.cancel();
-    std::error_code ignored;
-    sock_.close(ignored);
-    result_.error = std::move(error);
-    done_(std::move(result_));
-  }
-
-  fetcher& f_;
-  asio::ip::tcp::socket sock_;
-  asio::steady_timer timer_;
-  std::function<void(fetch_result)> done_;
-  fetch_result result_;
-  std::string request_;
-  std::string raw_;
-  std::array<char, 4096> buf_{};
-  bool finished_ = false;
-  bool timed_out_ = false;
+// One GET in flight: the curl easy handle's private state. Lives on the I/O
+// thread only.
+struct fetcher::transfer {
+  std::string url;
+  std::function<void(fetch_result)> done;
+  std::size_t max_bytes = 0;
+  std::string body;
+  std::string status_line;  // "404 Not Found", of the last answer (after redirects)
+  bool too_big = false;
+  char errors[CURL_ERROR_SIZE] = {};
 };
 
-fetcher::fetcher(unsigned short port, std::chrono::milliseconds timeout, std::size_t max_bytes)
-    : work_(asio::make_work_guard(io_)),
-      server_(asio::ip::address_v4::loopback(), port),
-      timeout_(timeout),
-      max_bytes_(max_bytes),
-      thread_([this] { io_.run(); }) {}
+namespace {
 
-fetcher::~fetcher() {
-  work_.reset();
-  io_.stop();
-  thread_.join();
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<fetcher::transfer*>(user);
+  const std::size_t len = size * n;
+  if (t->body.size() + len > t->max_bytes) {
+    t->too_big = true;
+    return 0;  // the transfer ends with CURLE_WRITE_ERROR
+  }
+  t->body.append(data, len);
+  return len;
 }
 
-void fetcher::fetch(std::string path, std::function<void(fetch_result)> done) {
-  asio::post(io_, [this, path = std::move(path), done = std::move(done)]() mutable {
-    std::make_shared<op>(*this, std::move(path), std::move(done))->start();
-  });
+// Called for every header line of every answer, redirects included; keeps
+// the status line's code and reason ("HTTP/1.1 404 Not Found").
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<fetcher::transfer*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    const auto sp = line.find(' ');
+    line = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) {
+      line.remove_suffix(1);
+    }
+    t->status_line = line;
+  }
+  return size * n;
+}
+
+// With no proxy exceptions of the user's own, loopback is never proxied (the
+// built-in site and the tests serve on 127.0.0.1).
+bool user_set_no_proxy() {
+  return std::getenv("no_proxy") != nullptr || std::getenv("NO_PROXY") != nullptr;
+}
+
+}  // namespace
+
+fetcher::fetcher(fetch_options opt) : opt_(std::move(opt)), multi_(curl_multi_init()) {
+  if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
+  thread_ = std::thread([this] { run(); });
+}
+
+fetcher::~fetcher() {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  curl_multi_wakeup(multi_);
+  thread_.join();
+  curl_multi_cleanup(multi_);
+}
+
+void fetcher::fetch(std::string url, std::function<void(fetch_result)> done) {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back({std::move(url), std::move(done)});
+  }
+  curl_multi_wakeup(multi_);  // thread-safe; a wake-up before the poll is not lost
+}
+
+void fetcher::run() {
+  std::vector<request> batch;
+  for (;;) {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+      batch.swap(queue_);
+    }
+    for (auto& r : batch) start(std::move(r));
+    batch.clear();
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+      if (m->msg == CURLMSG_DONE) finish(m->easy_handle, m->data.result);
+    }
+    // Sleeps until a socket is ready, curl's next timeout, or a wake-up.
+    curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+  }
+  for (auto& [easy, t] : active_) {  // dropped: the crawl is over
+    curl_multi_remove_handle(multi_, easy);
+    curl_easy_cleanup(easy);
+  }
+  active_.clear();
+}
+
+void fetcher::start(request r) {
+  auto t = std::make_unique<transfer>();
+  t->url = std::move(r.url);
+  t->done = std::move(r.done);
+  t->max_bytes = opt_.max_bytes;
+  CURL* e = curl_easy_init();
+  if (e == nullptr) {
+    fetch_result res;
+    res.url = t->url;
+    res.error = "curl_easy_init failed";
+    t->done(std::move(res));
+    return;
+  }
+  curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errors);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, opt_.max_redirects);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl decodes (gzip, ...)
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.timeout.count()));
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(opt_.max_bytes));
+  curl_easy_setopt(e, CURLOPT_USERAGENT, opt_.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  if (!user_set_no_proxy()) curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+  if (const CURLMcode mc = curl_multi_add_handle(multi_, e); mc != CURLM_OK) {
+    curl_easy_cleanup(e);
+    fetch_result res;
+    res.url = t->url;
+    res.error = curl_multi_strerror(mc);
+    t->done(std::move(res));
+    return;
+  }
+  active_.emplace(e, std::move(t));
+}
+
+void fetcher::finish(CURL* easy, CURLcode code) {
+  const auto it = active_.find(easy);
+  if (it == active_.end()) return;
+  const std::unique_ptr<transfer> t = std::move(it->second);
+  active_.erase(it);
+
+  fetch_result r;
+  r.url = t->url;
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  r.status = static_cast<int>(status);
+  char* text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text != nullptr) {
+    r.final_url = text;
+  }
+  text = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text != nullptr) {
+    r.content_type = text;
+  }
+  if (t->too_big || code == CURLE_FILESIZE_EXCEEDED) {
+    r.error = "answer larger than " + std::to_string(opt_.max_bytes) + " bytes";
+  } else if (code == CURLE_OPERATION_TIMEDOUT) {
+    r.error = "timeout after " + std::to_string(opt_.timeout.count()) + " ms";
+  } else if (code == CURLE_GOT_NOTHING) {
+    r.error = "connection closed without a response";
+  } else if (code != CURLE_OK) {
+    r.error = curl_easy_strerror(code);
+    if (t->errors[0] != '\0') r.error += std::string(" (") + t->errors + ")";
+  } else if (status < 200 || status > 299) {
+    r.error = t->status_line.empty() ? "HTTP status " + std::to_string(status) : t->status_line;
+  }
+  r.body = std::move(t->body);
+  curl_multi_remove_handle(multi_, easy);
+  curl_easy_cleanup(easy);
+  t->done(std::move(r));
 }
 
 }  // namespace crawl

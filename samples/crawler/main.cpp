@@ -1,21 +1,31 @@
-// An I/O-bound crawler. It starts its own HTTP server on 127.0.0.1 serving
-// a generated site (some pages slow, some links broken, some URLs that
-// stall or drop the connection, some off-site links), then crawls it twice:
-// with bounded concurrency and sequentially, and compares.
+// An I/O-bound crawler.
+//
+// With no --url it starts its own HTTP server on 127.0.0.1 serving a
+// generated site (some pages slow, some links broken, some URLs that stall
+// or drop the connection, some off-site links), then crawls it twice: with
+// bounded concurrency and sequentially, and compares.
+//
+// With --url URL it crawls a real site: that host only (--all-hosts lifts
+// it), obeying each host's robots.txt (fetched first), within --max-pages,
+// --time-limit and a per-fetch --timeout; it lists the pages found, the
+// errors and what robots.txt kept it from, and checks that it fetched every
+// URL once, none off-site and none disallowed.
 //
 // The crawl is an actor that owns the frontier, the set of URLs seen and
-// the counts (no locks). It never waits on a socket: fetches run on a
-// dedicated asio thread, and each result comes back to the actor as a
-// message. Errors are reported, not fatal; every fetch has a timeout, the
-// crawl a page limit and a time limit, and only the local server is
-// contacted.
+// the counts (no locks). It never waits on a socket: fetches run on the
+// fetcher's own I/O thread (libcurl's multi interface, see fetch.hpp for why
+// libcurl), and each result comes back to the actor as a message. Errors are
+// reported, not fatal.
+//
+//   crawler [--pages N] [--latency-ms L] ... [--no-sequential]
+//   crawler --url URL [--all-hosts] [--max-pages M] [--concurrency C]
+//           [--time-limit S] [--timeout S | --timeout-ms T]     (CLI11; --help)
+#include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -28,116 +38,139 @@
 #include <utility>
 #include <vector>
 
+#include "cli.hpp"
 #include "fetch.hpp"
+#include "links.hpp"
+#include "robots.hpp"
 #include "site.hpp"
-
-using namespace std::chrono_literals;
+#include "url.hpp"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: crawler [options]
-
-Starts a local HTTP server on 127.0.0.1 serving a generated site, crawls it
-with bounded concurrency and then sequentially, and compares the two: pages,
-links, errors and time. Broken links, stalled pages (timeouts) and dropped
-connections are reported, not fatal; off-site links are never fetched.
-
-site:
-  --pages N          pages of the site, 1..5000 (default 40)
-  --latency-ms L     delay of every answer, 0..1000 (default 5)
-  --slow-every K     every K-th page is slow, 0..5000 (0: none; default 8)
-  --slow-ms S        delay of a slow page, 0..10000 (default 100)
-crawl:
-  --concurrency C    fetches in flight at once, 1..64 (default 8)
-  --timeout-ms T     per-fetch timeout, 10..60000 (default 1000); stalled
-                     URLs answer after max(10000, 4 T) ms
-  --max-pages M      stop after M fetches, 1..100000 (default 10000)
-  --time-limit-s S   stop starting fetches after S seconds, 1..3600
-                     (default 60)
-  --no-sequential    skip the sequential crawl
-  -h, --help         this text
-)";
+constexpr std::string_view kAgent = "troupe-crawler";  // robots.txt's name for us
+constexpr std::size_t kMaxBody = std::size_t{1} << 20;
+constexpr long kMaxRedirects = 5;
 
 struct options {
   crawl::site_config site;
   unsigned concurrency = 8;
   unsigned timeout_ms = 1000;
+  unsigned timeout_s = 0;  // --timeout, 0: not given
   unsigned max_pages = 10000;
   unsigned time_limit_s = 60;
-  bool sequential = true;
+  bool no_sequential = false;
+  std::string url;
+  bool all_hosts = false;
 };
 
-struct usage_error {
-  std::string text;
-};
+// Binds the command line to `o` (CLI11; samples/common/cli.hpp runs it).
+void describe(CLI::App& app, options& o) {
+  app.description(
+      "Crawls a site with bounded concurrency: an actor owns the frontier and the\n"
+      "URLs seen, fetches run on one I/O thread (libcurl multi) and come back as\n"
+      "messages. Errors (broken links, timeouts, dropped connections) are reported,\n"
+      "not fatal.\n\n"
+      "Without --url it serves a generated site on 127.0.0.1, crawls it at\n"
+      "--concurrency and then one at a time, and checks both found the same\n"
+      "(a mismatch exits with status 1). Off-site links are never fetched.\n\n"
+      "With --url it crawls that site, one crawl, obeying robots.txt; defaults\n"
+      "there: --concurrency 4, --timeout 10, --max-pages 100.");
+  const std::string site_group = "The built-in site (without --url)";
+  const std::string crawl_group = "Crawl";
 
-unsigned parse_uint(std::string_view name, std::string_view text, unsigned lo, unsigned hi) {
-  unsigned v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size() || v < lo || v > hi) {
-    throw usage_error{std::string(name) + ": expected an integer from " + std::to_string(lo) +
-                      " to " + std::to_string(hi) + ", got '" + std::string(text) + "'"};
-  }
-  return v;
+  auto* url = app.add_option("--url", o.url,
+                             "crawl this http:// or https:// site instead of the built-in one:\n"
+                             "its host only, robots.txt obeyed")
+                  ->check(CLI::Validator(
+                      [](std::string& s) -> std::string {
+                        if (crawl::parse_url(s)) return {};
+                        return "expected an http:// or https:// URL, got '" + s + "'";
+                      },
+                      ""))
+                  ->type_name("URL")
+                  ->group(crawl_group);
+  app.add_flag("--all-hosts", o.all_hosts,
+               "with --url: follow links to other hosts too (each host's robots.txt\n"
+               "is obeyed)")
+      ->needs(url)
+      ->group(crawl_group);
+
+  app.add_option("--pages", o.site.pages, "pages of the site")
+      ->check(CLI::Range(1U, 5000U))
+      ->capture_default_str()
+      ->excludes(url)
+      ->group(site_group);
+  app.add_option("--latency-ms", o.site.latency_ms, "delay of every answer")
+      ->check(CLI::Range(0U, 1000U))
+      ->capture_default_str()
+      ->excludes(url)
+      ->group(site_group);
+  app.add_option("--slow-every", o.site.slow_every, "every K-th page is slow (0: none)")
+      ->check(CLI::Range(0U, 5000U))
+      ->capture_default_str()
+      ->excludes(url)
+      ->group(site_group);
+  app.add_option("--slow-ms", o.site.slow_ms, "delay of a slow page")
+      ->check(CLI::Range(0U, 10000U))
+      ->capture_default_str()
+      ->excludes(url)
+      ->group(site_group);
+  app.add_flag("--no-sequential", o.no_sequential, "skip the sequential crawl")
+      ->excludes(url)
+      ->group(site_group);
+
+  app.add_option("--concurrency", o.concurrency,
+                 "fetches in flight at once (default 8; 4 with --url)")
+      ->check(CLI::Range(1U, 64U))
+      ->group(crawl_group);
+  auto* timeout_ms = app.add_option("--timeout-ms", o.timeout_ms,
+                                    "per-fetch timeout in ms (default 1000; 10000 with --url);\n"
+                                    "the built-in site's stalled URLs answer after\n"
+                                    "max(10000, 4 T) ms")
+                         ->check(CLI::Range(10U, 60000U))
+                         ->group(crawl_group);
+  app.add_option("--timeout", o.timeout_s, "per-fetch timeout in seconds")
+      ->check(CLI::Range(1U, 60U))
+      ->excludes(timeout_ms)
+      ->group(crawl_group);
+  app.add_option("--max-pages", o.max_pages, "stop after M fetches (default 10000; 100 with --url)")
+      ->check(CLI::Range(1U, 100000U))
+      ->group(crawl_group);
+  app.add_option("--time-limit-s,--time-limit", o.time_limit_s,
+                 "stop starting fetches after S seconds")
+      ->check(CLI::Range(1U, 3600U))
+      ->capture_default_str()
+      ->group(crawl_group);
 }
 
-options parse_args(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    std::string_view name = a;
-    std::string_view value;
-    bool has_value = false;
-    if (const auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    auto next = [&]() -> std::string_view {
-      if (has_value) return value;
-      if (i + 1 >= argc) throw usage_error{std::string(name) + ": missing value"};
-      return argv[++i];
-    };
-    if (name == "--pages") {
-      o.site.pages = parse_uint(name, next(), 1, 5000);
-    } else if (name == "--latency-ms") {
-      o.site.latency_ms = parse_uint(name, next(), 0, 1000);
-    } else if (name == "--slow-every") {
-      o.site.slow_every = parse_uint(name, next(), 0, 5000);
-    } else if (name == "--slow-ms") {
-      o.site.slow_ms = parse_uint(name, next(), 0, 10000);
-    } else if (name == "--concurrency") {
-      o.concurrency = parse_uint(name, next(), 1, 64);
-    } else if (name == "--timeout-ms") {
-      o.timeout_ms = parse_uint(name, next(), 10, 60000);
-    } else if (name == "--max-pages") {
-      o.max_pages = parse_uint(name, next(), 1, 100000);
-    } else if (name == "--time-limit-s") {
-      o.time_limit_s = parse_uint(name, next(), 1, 3600);
-    } else if (a == "--no-sequential") {
-      o.sequential = false;
-    } else {
-      throw usage_error{"unknown argument '" + std::string(a) + "'"};
-    }
+// The defaults that differ with --url, and --timeout in ms.
+void settle(const CLI::App& app, options& o) {
+  if (!o.url.empty()) {
+    if (app.count("--concurrency") == 0) o.concurrency = 4;
+    if (app.count("--timeout-ms") == 0) o.timeout_ms = 10000;
+    if (app.count("--max-pages") == 0) o.max_pages = 100;
   }
+  if (o.timeout_s != 0) o.timeout_ms = o.timeout_s * 1000;
   o.site.stall_ms = std::max(10000U, 4 * o.timeout_ms);
-  return o;
 }
+
+std::string user_agent() { return std::string(kAgent) + "/" + troupe::version_string; }
 
 // ---- the crawl ----------------------------------------------------------------------------
 
 struct crawl_report {
-  std::set<std::string> pages;                // fetched with 200 OK
-  std::map<std::string, std::string> errors;  // URL -> why
-  std::size_t links = 0;                      // hrefs found on the pages
-  std::size_t unique = 0;                     // distinct on-site URLs seen
-  std::size_t offsite = 0;                    // hrefs to other hosts (not fetched)
+  std::set<std::string> pages;                       // fetched with a 2xx answer (final URLs)
+  std::map<std::string, std::string> errors;         // URL -> why
+  std::set<std::string> disallowed;                  // on-site URLs robots.txt kept us from
+  std::map<std::string, std::string> robots;         // origin -> what its robots.txt said
+  std::map<std::string, crawl::robots_rules> rules;  // origin -> its rules
+  std::set<std::string> sites;                       // the hosts crawled ("host[:port]")
+  std::vector<std::string> fetched;                  // every URL fetched (robots.txt aside)
+  std::size_t links = 0;                             // hrefs found on the pages
+  std::size_t unique = 0;                            // distinct on-site URLs seen
+  std::size_t offsite = 0;  // hrefs to other hosts or schemes (not fetched)
   std::size_t max_in_flight = 0;
-  bool truncated = false;  // stopped by --max-pages or --time-limit-s
+  bool truncated = false;  // stopped by --max-pages or --time-limit
   double seconds = 0;
 };
 
@@ -146,12 +179,18 @@ struct crawl_settings {
   unsigned concurrency;
   unsigned max_pages;
   std::chrono::seconds time_limit;
-  unsigned short port;
+  crawl::url_parts start_url;
+  bool all_hosts;
+  bool robots;  // fetch and obey each origin's robots.txt
   bool tty;
 };
 
 struct start {};
 struct time_up {};
+struct robots_fetched {
+  std::string origin;
+  crawl::fetch_result result;
+};
 
 class crawler : public troupe::actor<crawler> {
  public:
@@ -159,25 +198,46 @@ class crawler : public troupe::actor<crawler> {
       : s_(std::move(s)),
         fetcher_(f),
         done_(std::move(done)),
-        origin_("http://127.0.0.1:" + std::to_string(s_.port)),
         t0_(std::chrono::steady_clock::now()) {}
 
   void on(start /*unused*/) {
     limit_ = send_after(s_.time_limit, time_up{});
-    discover("/page/0");
+    r_.sites.insert(s_.start_url.site());
+    discover(s_.start_url);
     pump();
   }
 
-  // A fetch ended (on the I/O thread, which sent us the result).
+  // A page fetch ended (on the I/O thread, which sent us the result).
   void on(crawl::fetch_result r) {
     --in_flight_;
     if (r.error.empty()) {
-      r_.pages.insert(r.path);
-      scan(r.body);
+      page(r);
     } else {
-      r_.errors.emplace(r.path, std::move(r.error));
+      r_.errors.emplace(r.url, std::move(r.error));
     }
     progress();
+    pump();
+  }
+
+  // An origin's robots.txt came in: its waiting URLs can go on.
+  void on(robots_fetched m) {
+    --robots_pending_;
+    host& h = hosts_[m.origin];
+    const crawl::fetch_result& r = m.result;
+    if (r.error.empty()) {
+      h.rules = crawl::robots_rules::parse(r.body, kAgent);
+      r_.robots[m.origin] = describe_rules(h.rules);
+    } else if (r.status >= 400 && r.status < 500) {
+      r_.robots[m.origin] = "none (" + r.error + "): no restrictions";
+    } else {  // unreachable: assume a complete disallow (RFC 9309)
+      h.rules = crawl::robots_rules::disallow_all();
+      r_.robots[m.origin] = "unavailable (" + r.error + "): nothing fetched there";
+      r_.errors.emplace(r.url, r.error);
+    }
+    r_.rules[m.origin] = h.rules;
+    h.ready = true;
+    for (const auto& u : h.waiting) admit(h, u);
+    h.waiting.clear();
     pump();
   }
 
@@ -187,52 +247,119 @@ class crawler : public troupe::actor<crawler> {
   }
 
  private:
+  struct host {
+    bool asked = false;  // its robots.txt fetch started
+    bool ready = false;  // its robots.txt is in
+    crawl::robots_rules rules;
+    std::vector<crawl::url_parts> waiting;  // URLs found before its robots.txt was in
+  };
+
+  [[nodiscard]] bool limit_reached() const { return out_of_time_ || started_ == s_.max_pages; }
+
   // Starts fetches while there is room and work.
   void pump() {
-    while (in_flight_ < s_.concurrency && !frontier_.empty()) {
-      if (out_of_time_ || started_ == s_.max_pages) break;
-      std::string path = std::move(frontier_.front());
+    while (in_flight_ < s_.concurrency && !frontier_.empty() && !limit_reached()) {
+      std::string url = std::move(frontier_.front());
       frontier_.pop_front();
       ++started_;
       ++in_flight_;
       r_.max_in_flight = std::max(r_.max_in_flight, in_flight_);
+      r_.fetched.push_back(url);
       // Runs on the fetcher's thread; the result comes back as a message.
-      fetcher_.fetch(std::move(path),
+      fetcher_.fetch(std::move(url),
                      [me = self()](crawl::fetch_result res) { me.send(std::move(res)); });
     }
     // A limit reached: no new fetches; finish once those in flight are in.
-    if (out_of_time_ || started_ == s_.max_pages) {
+    if (limit_reached()) {
       if (!frontier_.empty()) r_.truncated = true;
       frontier_.clear();
     }
-    if (in_flight_ == 0 && frontier_.empty()) finish();
+    if (in_flight_ == 0 && robots_pending_ == 0 && frontier_.empty()) finish();
   }
 
-  // Finds the links of a page.
-  void scan(std::string_view html) {
-    constexpr std::string_view kHref = "href=\"";
-    for (auto pos = html.find(kHref); pos != std::string_view::npos; pos = html.find(kHref, pos)) {
-      pos += kHref.size();
-      const auto end = html.find('"', pos);
-      if (end == std::string_view::npos) break;
+  // A page came in (2xx): count it once, under the URL it ended at, and
+  // scan it for links if it is HTML.
+  void page(const crawl::fetch_result& r) {
+    const auto moved = crawl::parse_url(r.final_url);
+    const std::string url = moved ? moved->url : r.url;
+    if (url != r.url && moved) {  // redirected
+      seen_.insert(url);
+      if (!on_site(*moved)) {
+        if (r.url != s_.start_url.url) {
+          r_.errors.emplace(r.url, "redirected off-site to " + url);
+          return;
+        }
+        r_.sites.insert(moved->site());  // the start page moved: its new host is the site
+      }
+    }
+    if (!r_.pages.insert(url).second) return;  // reached before, by another URL
+    const std::string_view type = r.content_type;
+    if (!type.empty() && type.find("html") == std::string_view::npos) return;
+    std::string base_href;
+    const std::vector<std::string> hrefs = crawl::extract_links(r.body, &base_href);
+    std::string base = url;
+    if (!base_href.empty()) {
+      if (const auto b = crawl::resolve(url, base_href)) base = b->url;
+    }
+    for (const auto& href : hrefs) {
       ++r_.links;
-      discover(html.substr(pos, end - pos));
-      pos = end;
+      if (const auto u = crawl::resolve(base, href)) {
+        discover(*u);
+      } else {
+        ++r_.offsite;  // mailto:, javascript:, ... or unparsable
+      }
     }
   }
 
-  // Normalizes a link and queues it if it is on-site and new.
-  void discover(std::string_view href) {
-    href = href.substr(0, href.find('#'));
-    if (href.starts_with(origin_)) {
-      href.remove_prefix(origin_.size());
-      if (href.empty()) href = "/";
-    }
-    if (!href.starts_with("/")) {  // another host, or a scheme we do not follow
+  [[nodiscard]] bool on_site(const crawl::url_parts& u) const {
+    return s_.all_hosts || r_.sites.contains(u.site());
+  }
+
+  // Queues a URL if it is on-site and new, once its origin's robots.txt
+  // allows it.
+  void discover(const crawl::url_parts& u) {
+    if (!on_site(u)) {
       ++r_.offsite;
       return;
     }
-    if (seen_.emplace(href).second) frontier_.emplace_back(href);
+    if (!seen_.insert(u.url).second) return;
+    if (!s_.robots) {
+      frontier_.push_back(u.url);
+      return;
+    }
+    const std::string origin = u.origin();
+    host& h = hosts_[origin];
+    if (h.ready) return admit(h, u);
+    h.waiting.push_back(u);
+    if (h.asked) return;
+    h.asked = true;
+    ++robots_pending_;
+    fetcher_.fetch(origin + "/robots.txt", [me = self(), origin](crawl::fetch_result res) {
+      me.send(robots_fetched{origin, std::move(res)});
+    });
+  }
+
+  void admit(const host& h, const crawl::url_parts& u) {
+    if (h.rules.allowed(u.path)) {
+      frontier_.push_back(u.url);
+    } else {
+      r_.disallowed.insert(u.url);
+    }
+  }
+
+  static std::string describe_rules(const crawl::robots_rules& rules) {
+    const auto& all = rules.rules();
+    if (all.empty()) return "no rules for us";
+    std::string s = std::to_string(all.size()) + (all.size() == 1 ? " rule" : " rules") + " (";
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (i == 4) {
+        s += ", ...";
+        break;
+      }
+      s += std::string(i == 0 ? "" : ", ") + (all[i].allow ? "Allow: " : "Disallow: ") +
+           all[i].pattern;
+    }
+    return s + ")";
   }
 
   void progress() {
@@ -258,11 +385,12 @@ class crawler : public troupe::actor<crawler> {
   crawl_settings s_;
   crawl::fetcher& fetcher_;
   troupe::promise<crawl_report> done_;
-  std::string origin_;
   std::chrono::steady_clock::time_point t0_;
   std::deque<std::string> frontier_;
   std::unordered_set<std::string> seen_;
+  std::map<std::string, host> hosts_;  // by origin
   std::size_t in_flight_ = 0;
+  std::size_t robots_pending_ = 0;
   std::size_t started_ = 0;
   bool finished_ = false;
   bool out_of_time_ = false;
@@ -270,14 +398,11 @@ class crawler : public troupe::actor<crawler> {
   crawl_report r_;
 };
 
-crawl_report run_crawl(troupe::system& sys, const options& opt, unsigned short port,
-                       const std::string& label, unsigned concurrency) {
-  crawl::fetcher f(port, std::chrono::milliseconds(opt.timeout_ms), 1 << 20);
+crawl_report run_crawl(troupe::system& sys, crawl::fetcher& f, crawl_settings s) {
   troupe::promise<crawl_report> p;
   auto result = p.get_future();
-  crawl_settings s{label,         concurrency,
-                   opt.max_pages, std::chrono::seconds(opt.time_limit_s),
-                   port,          isatty(STDOUT_FILENO) == 1};
+  const std::string label = s.label;
+  const unsigned concurrency = s.concurrency;
   sys.spawn<crawler>(std::move(s), f, std::move(p)).send(start{});
   crawl_report r = result.get();
   std::cout << label << " crawl (" << concurrency << " at a time): " << r.pages.size() << " pages, "
@@ -287,42 +412,80 @@ crawl_report run_crawl(troupe::system& sys, const options& opt, unsigned short p
   return r;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  options opt;
-  try {
-    opt = parse_args(argc, argv);
-  } catch (const usage_error& e) {
-    std::cerr << "crawler: " << e.text << "\n(try crawler --help)\n";
-    return 2;
+// `url` without its origin if it has that one ("/a/b"), else whole.
+std::string shown(const std::string& url, const std::string& origin) {
+  if (url.size() > origin.size() && url.starts_with(origin) && url[origin.size()] == '/') {
+    return url.substr(origin.size());
   }
+  return url;
+}
 
+void print_errors(const crawl_report& r, const std::string& origin) {
+  std::cout << "\nerrors (reported, not fatal):\n";
+  if (r.errors.empty()) std::cout << "  none\n";
+  for (const auto& [url, why] : r.errors) {
+    std::printf("  %-14s %s\n", shown(url, origin).c_str(), why.c_str());
+  }
+}
+
+void print_summary_head() {
+  std::cout << "\nsummary:\n";
+  std::printf("  %-11s %11s %6s %6s %7s %9s %7s %9s %8s\n", "crawl", "concurrency", "pages",
+              "links", "unique", "off-site", "errors", "in flight", "seconds");
+}
+
+void print_summary_row(const char* label, unsigned concurrency, const crawl_report& r) {
+  std::printf("  %-11s %11u %6zu %6zu %7zu %9zu %7zu %9zu %8.2f\n", label, concurrency,
+              r.pages.size(), r.links, r.unique, r.offsite, r.errors.size(), r.max_in_flight,
+              r.seconds);
+}
+
+crawl::fetch_options fetch_options(const options& opt) {
+  crawl::fetch_options f;
+  f.timeout = std::chrono::milliseconds(opt.timeout_ms);
+  f.max_bytes = kMaxBody;
+  f.max_redirects = kMaxRedirects;
+  f.user_agent = user_agent();
+  return f;
+}
+
+// The built-in site, crawled concurrently and then sequentially.
+int crawl_builtin_site(const options& opt) {
   crawl::site_server server(opt.site);
   const unsigned slow = opt.site.slow_every == 0 ? 0 : opt.site.pages / opt.site.slow_every;
   std::cout << "crawler: a site of " << opt.site.pages << " pages on 127.0.0.1 (latency "
             << opt.site.latency_ms << " ms, " << slow << " slow pages at " << opt.site.slow_ms
             << " ms), timeout " << opt.timeout_ms << " ms\n";
+  const auto first =
+      crawl::parse_url("http://127.0.0.1:" + std::to_string(server.port()) + "/page/0");
+  if (!first) {
+    std::cerr << "crawler: cannot make the start URL\n";
+    return 1;
+  }
+  const std::string origin = first->origin();
 
-  troupe::system sys;
+  crawl::fetcher fetcher(fetch_options(opt));
   std::vector<std::pair<crawl_report, unsigned>> runs;
-  runs.emplace_back(run_crawl(sys, opt, server.port(), "concurrent", opt.concurrency),
-                    opt.concurrency);
-  if (opt.sequential) runs.emplace_back(run_crawl(sys, opt, server.port(), "sequential", 1), 1);
-  sys.shutdown();
+  {
+    troupe::system sys;
+    auto settings = [&](std::string label, unsigned concurrency) {
+      return crawl_settings{
+          std::move(label), concurrency, opt.max_pages, std::chrono::seconds(opt.time_limit_s),
+          *first,           false,       false,         isatty(STDOUT_FILENO) == 1};
+    };
+    runs.emplace_back(run_crawl(sys, fetcher, settings("concurrent", opt.concurrency)),
+                      opt.concurrency);
+    if (!opt.no_sequential)
+      runs.emplace_back(run_crawl(sys, fetcher, settings("sequential", 1)), 1);
+    sys.shutdown();
+  }
   server.stop();
 
   const crawl_report& c = runs.front().first;
-  std::cout << "\nerrors (reported, not fatal):\n";
-  for (const auto& [url, why] : c.errors) std::printf("  %-14s %s\n", url.c_str(), why.c_str());
-
-  std::cout << "\nsummary:\n";
-  std::printf("  %-11s %11s %6s %6s %7s %9s %7s %9s %8s\n", "crawl", "concurrency", "pages",
-              "links", "unique", "off-site", "errors", "in flight", "seconds");
+  print_errors(c, origin);
+  print_summary_head();
   for (const auto& [r, conc] : runs) {
-    std::printf("  %-11s %11u %6zu %6zu %7zu %9zu %7zu %9zu %8.2f\n",
-                conc == 1 && runs.size() > 1 ? "sequential" : "concurrent", conc, r.pages.size(),
-                r.links, r.unique, r.offsite, r.errors.size(), r.max_in_flight, r.seconds);
+    print_summary_row(conc == 1 && runs.size() > 1 ? "sequential" : "concurrent", conc, r);
   }
   std::cout << "  server: " << server.requests() << " requests served\n";
 
@@ -346,7 +509,8 @@ int main(int argc, char** argv) {
           for (const auto& [url, why] : a->errors) {
             const auto it = b->errors.find(url);
             if (it == b->errors.end() || it->second != why) {
-              std::cout << "  only the " << label << " crawl: " << url << ": " << why << '\n';
+              std::cout << "  only the " << label << " crawl: " << shown(url, origin) << ": " << why
+                        << '\n';
             }
           }
         }
@@ -354,4 +518,94 @@ int main(int argc, char** argv) {
     }
   }
   return ok ? 0 : 1;
+}
+
+// A real site, from --url.
+int crawl_url(const options& opt) {
+  const auto first = crawl::parse_url(opt.url);
+  if (!first) {  // the option's validator let it through: cannot happen
+    std::cerr << "crawler: --url: not an http(s) URL: '" << opt.url << "'\n";
+    return 2;
+  }
+  const std::string origin = first->origin();
+  std::cout << "crawler: " << first->url << " ("
+            << (opt.all_hosts ? "every host" : "this host only") << ", robots.txt obeyed), "
+            << opt.concurrency << " at a time, timeout " << opt.timeout_ms << " ms, at most "
+            << opt.max_pages << " pages in " << opt.time_limit_s << " s, as " << user_agent()
+            << '\n';
+
+  crawl::fetcher fetcher(fetch_options(opt));
+  crawl_report r;
+  {
+    troupe::system sys;
+    r = run_crawl(sys, fetcher,
+                  crawl_settings{"url", opt.concurrency, opt.max_pages,
+                                 std::chrono::seconds(opt.time_limit_s), *first, opt.all_hosts,
+                                 true, isatty(STDOUT_FILENO) == 1});
+    sys.shutdown();
+  }
+
+  for (const auto& [o, what] : r.robots) std::cout << "robots.txt of " << o << ": " << what << '\n';
+  std::cout << "\npages found (" << r.pages.size() << "):\n";
+  for (const auto& p : r.pages) std::cout << "  " << shown(p, origin) << '\n';
+  print_errors(r, origin);
+  std::cout << "\nnot fetched, disallowed by robots.txt (" << r.disallowed.size() << "):\n";
+  for (const auto& u : r.disallowed) std::cout << "  " << shown(u, origin) << '\n';
+  print_summary_head();
+  print_summary_row("url", opt.concurrency, r);
+  std::cout << "  robots.txt: " << r.disallowed.size()
+            << (r.disallowed.size() == 1 ? " URL" : " URLs") << " disallowed, not fetched\n";
+
+  // What the crawl must never do, checked on what it did.
+  std::set<std::string> once;
+  std::vector<std::string> wrong;
+  for (const auto& u : r.fetched) {
+    if (!once.insert(u).second) wrong.push_back("fetched twice: " + u);
+    const auto p = crawl::parse_url(u);
+    if (!p) {
+      wrong.push_back("not an http(s) URL: " + u);
+      continue;
+    }
+    if (!opt.all_hosts && !r.sites.contains(p->site())) wrong.push_back("off-site: " + u);
+    const auto rules = r.rules.find(p->origin());
+    if (rules == r.rules.end() || !rules->second.allowed(p->path)) {
+      wrong.push_back("not allowed by robots.txt: " + u);
+    }
+  }
+  if (r.pages.empty()) wrong.emplace_back("no page could be fetched");
+  if (wrong.empty()) {
+    std::cout << "check: " << r.pages.size() << " pages from " << r.fetched.size()
+              << " fetches, every URL fetched once, none off-site, none disallowed by robots.txt\n";
+    return 0;
+  }
+  std::cout << "check: FAILED\n";
+  for (const auto& w : wrong) std::cout << "  " << w << '\n';
+  return 1;
+}
+
+// curl_global_init once, before any other curl call; cleaned up at exit.
+struct curl_global {
+  curl_global() : ok(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
+  ~curl_global() {
+    if (ok) curl_global_cleanup();
+  }
+  curl_global(const curl_global&) = delete;
+  curl_global& operator=(const curl_global&) = delete;
+  bool ok;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const curl_global curl;
+  if (!curl.ok) {
+    std::cerr << "crawler: curl_global_init failed\n";
+    return 1;
+  }
+  options opt;
+  CLI::App app{"", "crawler"};
+  describe(app, opt);
+  if (auto rc = sample_cli::parse(app, argc, argv)) return *rc;
+  settle(app, opt);
+  return opt.url.empty() ? crawl_builtin_site(opt) : crawl_url(opt);
 }

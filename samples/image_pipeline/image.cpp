@@ -96,14 +96,9 @@ std::string synthesize_ppm(std::size_t index, int width, int height) {
   return out;
 }
 
-std::string check_ppm(std::string_view bytes) {
-  parsed p = parse_header(bytes);
-  if (p.error.empty() && p.channels != 3)
-    p.error = "a PGM (P5): the pipeline reads colour PPM (P6)";
-  return p.error;
-}
+std::string check_ppm(std::string_view bytes) { return parse_header(bytes).error; }
 
-image decode(std::string_view bytes) {
+image decode_ppm(std::string_view bytes) {
   const parsed p = parse_header(bytes);
   if (!p.error.empty()) throw std::runtime_error("decode: " + p.error);
   image img;
@@ -201,10 +196,6 @@ std::uint64_t checksum(std::string_view bytes) noexcept {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-std::string process(std::string_view ppm, int blur_passes) {
-  return encode(grayscale(half(blur(decode(ppm), blur_passes))));
 }
 
 }  // namespace imgpipe

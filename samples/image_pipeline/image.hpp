@@ -1,8 +1,8 @@
 #pragma once
 // Images and the image operations of the image_pipeline sample: a
 // deterministic generator, PPM/PGM decoding and encoding, blur, resize,
-// grayscale, and a checksum. Integer arithmetic only, so every build and
-// every thread computes the same bytes.
+// grayscale, and a checksum (PNG and JPEG files: codec.hpp). Integer arithmetic only, so every
+// build and every thread computes the same bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,13 +22,13 @@ struct image {
 /// encoded as a binary PPM (P6): what a decoder would read from a file.
 std::string synthesize_ppm(std::size_t index, int width, int height);
 
-/// Checks that `bytes` is a binary PPM (P6, maxval 255) and returns an
-/// empty string, or says what is wrong.
+/// Checks that `bytes` is a binary PPM (P6) or PGM (P5) with maxval 255 and
+/// returns an empty string, or says what is wrong.
 std::string check_ppm(std::string_view bytes);
 
 /// Decodes a binary PPM (P6) or PGM (P5) with maxval 255. Throws
 /// std::runtime_error on anything else.
-image decode(std::string_view bytes);
+image decode_ppm(std::string_view bytes);
 
 /// A 3x3 box blur (edges clamped), `passes` times.
 image blur(image in, int passes);
@@ -41,9 +41,5 @@ std::string encode(const image& in);
 
 /// 64-bit FNV-1a of `bytes`.
 std::uint64_t checksum(std::string_view bytes) noexcept;
-
-/// The whole per-image work (decode, blur, resize, grayscale, encode), in
-/// one call: the single-threaded reference.
-std::string process(std::string_view ppm, int blur_passes);
 
 }  // namespace imgpipe

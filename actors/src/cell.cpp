@@ -6,10 +6,15 @@
 #include "internal/ext.hpp"
 #include "internal/log.hpp"
 #include "internal/mailbox.hpp"
+#include "internal/ticks.hpp"
 #include "troupe/actors/detail/remote.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 
 namespace troupe::detail {
+
+// The trace flow id lives in the node's padding: tracing costs no memory.
+static_assert(sizeof(message) == 3 * sizeof(void*));
 
 namespace {
 const exit_reason& oom_reason() noexcept {
@@ -28,14 +33,17 @@ std::string describe_nothrow(const char* where) noexcept {
   }
 }
 
-message* reverse(message* m) noexcept {
+message* reverse(message* m, std::uint32_t* count = nullptr) noexcept {
   message* fifo = nullptr;
+  std::uint32_t k = 0;
   while (m != nullptr) {
     message* n = m->next;
     m->next = fifo;
     fifo = m;
     m = n;
+    ++k;
   }
+  if (count != nullptr) *count = k;
   return fifo;
 }
 }  // namespace
@@ -101,6 +109,8 @@ bool cell::trapping_exits() const noexcept {
 void cell::activate(bool schedule_now) noexcept {
   // A detached cell gets its thread before it is linked: from the link on,
   // a shutdown (or the link's own stop, late in a shutdown) may schedule it.
+  if (trace::on()) [[unlikely]]
+    trace::instant("spawn", type_name(), id_, detached ? "detached" : "");
   if (detached) core_ptr()->start_detached(this);
   core_ptr()->link(this);
   if (schedule_now) schedule_self(false);
@@ -108,12 +118,15 @@ void cell::activate(bool schedule_now) noexcept {
 
 void cell::abort_spawn() noexcept {
   // Construction of the user object failed: nothing was linked or started.
-  alive_ = false;
+  alive_.store(false, std::memory_order_relaxed);
   inbox_.close();
   free_memory();
 }
 
 send_result cell::enqueue(message* m) noexcept {
+  if (trace::on()) [[unlikely]] {
+    if (m->type == message::kind::user) m->trace_flow = trace::flow_start(type_name(), id_);
+  }
   if (bounded()) [[unlikely]] {
     if (ext()->mailbox->offer(m)) {
       if (inbox_.wake()) schedule_self(false);
@@ -122,8 +135,10 @@ send_result cell::enqueue(message* m) noexcept {
   } else {
     switch (inbox_.push(m)) {
       case inbox::push_result::ok:
+        queued_.fetch_add(1, std::memory_order_relaxed);
         return send_result::ok;
       case inbox::push_result::unblocked:
+        queued_.fetch_add(1, std::memory_order_relaxed);
         schedule_self(false);
         return send_result::ok;
       case inbox::push_result::closed:
@@ -224,17 +239,21 @@ bool cell::fill_cache() noexcept {
     if (m == nullptr) return false;
     m->next = nullptr;
     cache_ = m;
+    cached_.store(1, std::memory_order_relaxed);
     return true;
   }
   message* m = inbox_.take_all();
   if (m == nullptr) return false;
   // The inbox is newest-first: reverse it into arrival order.
-  cache_ = reverse(m);
+  std::uint32_t k = 0;
+  cache_ = reverse(m, &k);
+  queued_.fetch_sub(k, std::memory_order_relaxed);
+  cached_.store(k, std::memory_order_relaxed);
   return true;
 }
 
 bool cell::begin_incarnation() noexcept {
-  if (!alive_) {
+  if (!alive_.load(std::memory_order_relaxed)) {
     // A supervised child between incarnations, resumed by its token holder.
     child_info& ci = *ext()->child;
     if (!ci.start) {
@@ -244,7 +263,7 @@ bool cell::begin_incarnation() noexcept {
     try {
       construct_scope scope(this);
       ci.factory(*this);
-      alive_ = true;
+      alive_.store(true, std::memory_order_relaxed);
     } catch (...) {
       std::string what = describe_nothrow("constructor");
       core_ptr()->actor_failed(*this, what, nullptr);
@@ -288,16 +307,22 @@ void cell::run_job() noexcept {
   }
   const unsigned budget = core_ptr()->throughput;
   det_mode* const det = core_ptr()->det.get();
+  const bool traced = trace::on();  // once a batch: the off cost is one load
+  // Handler time costs two clock reads a batch: only once someone looks.
+  const std::uint64_t batch_start =
+      core_ptr()->time_handlers.load(std::memory_order_relaxed) ? ticks() : 0;
   unsigned n = 0;
   while (n < budget) {
     if (cache_ == nullptr && !fill_cache()) break;
     if (ctl_.load(std::memory_order_acquire) != 0) [[unlikely]] {
-      core_ptr()->sched.count_processed(n);
+      account(n, batch_start);
       on_control();
       return;
     }
     message* m = cache_;
     cache_ = m->next;
+    // Only this thread writes it: a load and a plain store.
+    cached_.store(cached_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     static_assert(message::kind::user < message::kind::notice &&
                   message::kind::notice < message::kind::stop);
     if (m->type > message::kind::notice) [[unlikely]] {  // a control message
@@ -314,11 +339,11 @@ void cell::run_job() noexcept {
       if (intercepted) {
         // A supervisor with nothing to wait for may be done at once.
         if (stop_mode_ == stop_none) continue;
-        core_ptr()->sched.count_processed(n);
+        account(n, batch_start);
         finish_self_stop();
         return;
       }
-      core_ptr()->sched.count_processed(n);
+      account(n, batch_start);
       if (shutdown) {
         finish({exit_reason::kind::shutdown, "system shutdown"});
       } else {
@@ -329,21 +354,26 @@ void cell::run_job() noexcept {
     ++n;
     if (det != nullptr) [[unlikely]]
       det->on_message(*this, *m);
+    const std::uint64_t t0 = traced ? trace::now() : 0;
     try {
       m->run(*this);
     } catch (...) {
-      core_ptr()->sched.count_processed(n);
+      if (traced) [[unlikely]]
+        trace::slice(m->type_name(), type_name(), id_, t0, m->trace_flow);
+      account(n, batch_start);
       failed(m);
       return;
     }
+    if (traced) [[unlikely]]
+      trace::slice(m->type_name(), type_name(), id_, t0, m->trace_flow);
     delete m;
     if (stop_mode_ != stop_none) [[unlikely]] {
-      core_ptr()->sched.count_processed(n);
+      account(n, batch_start);
       finish_self_stop();
       return;
     }
   }
-  core_ptr()->sched.count_processed(n);
+  account(n, batch_start);
   if (bounded()) [[unlikely]] {
     idle_bounded();
     return;
@@ -352,6 +382,41 @@ void cell::run_job() noexcept {
   // mark the actor idle; a sender that finds it idle schedules it again.
   if (cache_ != nullptr || !inbox_.try_block()) schedule_self(true);
   // `this` may be running elsewhere, or freed, from here on.
+}
+
+void cell::account(unsigned n, std::uint64_t t0) noexcept {
+  core_ptr()->sched.count_processed(n);
+  // Only the thread running the actor writes these: a load and a store.
+  handled_.store(handled_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  if (t0 == 0) return;
+  const std::uint64_t t1 = ticks();
+  if (t1 > t0) {
+    busy_ticks_.store(busy_ticks_.load(std::memory_order_relaxed) + (t1 - t0),
+                      std::memory_order_relaxed);
+  }
+}
+
+void cell::count_restart() noexcept {
+  // A supervised child always has its extension block (its child_info).
+  if (cell_ext* e = ext(); e != nullptr) e->restarts.fetch_add(1, std::memory_order_relaxed);
+}
+
+cell_figures cell::figures() const noexcept {
+  cell_figures f;
+  std::int64_t queued = queued_.load(std::memory_order_relaxed);
+  if (bounded()) {
+    if (const cell_ext* e = ext(); e != nullptr && e->mailbox)
+      queued = static_cast<std::int64_t>(e->mailbox->depth());
+  }
+  queued += cached_.load(std::memory_order_relaxed);
+  f.depth = queued > 0 ? static_cast<std::size_t>(queued) : 0;
+  f.handled = handled_.load(std::memory_order_relaxed);
+  f.busy_ticks = busy_ticks_.load(std::memory_order_relaxed);
+  if (const cell_ext* e = ext(); e != nullptr)
+    f.restarts = e->restarts.load(std::memory_order_relaxed);
+  f.absent = !alive_.load(std::memory_order_relaxed);
+  f.idle = inbox_.idle();
+  return f;
 }
 
 void cell::idle_bounded() noexcept {
@@ -391,7 +456,7 @@ void cell::finish(exit_reason why) noexcept {
 }
 
 void cell::end_object() noexcept {
-  if (!alive_) return;
+  if (!alive_.load(std::memory_order_relaxed)) return;
   try {
     stop_hook();
   } catch (...) {
@@ -399,7 +464,7 @@ void cell::end_object() noexcept {
                            describe_nothrow(nullptr));
   }
   destroy_object();
-  alive_ = false;
+  alive_.store(false, std::memory_order_relaxed);
 }
 
 void cell::end_incarnation(exit_reason why) noexcept {
@@ -445,6 +510,12 @@ void cell::terminate(exit_reason why) noexcept {
   // exit_ is published before the inbox closes, so a sender that finds the
   // inbox closed can read it.
   exit_.store(stored, std::memory_order_release);
+  if (trace::on()) [[unlikely]] {
+    try {
+      trace::instant("exit", type_name(), id_, stored->to_string());
+    } catch (...) {  // out of memory for the text: no event
+    }
+  }
   message* rest = reverse(inbox_.close());
   room_waiter* parked = nullptr;
   if (bounded()) rest = ext()->mailbox->shut(parked);

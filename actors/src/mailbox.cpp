@@ -8,6 +8,7 @@
 
 #include "internal/core.hpp"
 #include "internal/ext.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/error.hpp"
 
 namespace troupe::detail {
@@ -203,7 +204,14 @@ bool cell::blocks_when_full() const noexcept {
   return bounded() && ext()->mailbox->policy() == overflow::block;
 }
 
-send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* cb) {
+send_result cell::bounded_send(node_maker user_make, send_wait wait, park_callback* cb) {
+  // Every node made here is a user message: its send starts a trace flow.
+  auto make = [&]() -> message* {
+    message* m = user_make();
+    if (trace::on()) [[unlikely]]
+      m->trace_flow = trace::flow_start(type_name(), id());
+    return m;
+  };
   bounded_mailbox& mb = *ext()->mailbox;
   if (wait == send_wait::block && core_ptr() != nullptr && core_ptr()->deterministic)
     wait = send_wait::never;
@@ -273,7 +281,7 @@ send_result cell::bounded_send(node_maker make, send_wait wait, park_callback* c
     lk.unlock();
     // Dead: the message is made and rejected, as for an unbounded mailbox
     // (an ask fails with the exit reason, the dead letter is counted).
-    message* m = make();
+    message* m = user_make();  // enqueue starts its trace flow
     const send_result r = enqueue(m);
     if (cb != nullptr) cb->done(r);
     return r;

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "troupe/actors/detail/cpu_relax.hpp"
+#include "troupe/actors/detail/trace.hpp"
 
 namespace troupe::detail {
 namespace {
@@ -119,6 +120,7 @@ void scheduler::count_processed(std::uint64_t n) noexcept {
 
 void scheduler::run(worker& w) {
   tl_worker = &w;
+  trace::name_thread("worker " + std::to_string(w.index));
   moodycamel::ConsumerToken token(global_);
   w.token = &token;
   while (job* j = find_work(w)) {

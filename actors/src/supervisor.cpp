@@ -30,6 +30,7 @@
 #include "internal/core.hpp"
 #include "internal/ext.hpp"
 #include "internal/log.hpp"
+#include "troupe/actors/detail/trace.hpp"
 
 namespace troupe {
 namespace detail {
@@ -442,8 +443,11 @@ void supervisor::handle_exit(std::size_t i, const exit_reason& why) {
   }
   ++r.restarts;
   system().core().restarts.fetch_add(1, std::memory_order_relaxed);
+  r.c->count_restart();
   detail::logger()->info("supervisor {}: restarting {} (restart {}) after: {}", describe(), r.name,
                          r.restarts, why.to_string());
+  if (detail::trace::on()) [[unlikely]]
+    detail::trace::instant("restart", r.c->type_name(), r.c->id(), r.name + ": " + why.to_string());
   if (opts_.strategy == troupe::strategy::one_for_one) {
     plan_.push_back({sup_step::op::start, r.c, {}});
     return;

@@ -13,6 +13,7 @@
 #include "internal/core.hpp"
 #include "internal/ext.hpp"
 #include "internal/log.hpp"
+#include "internal/trace.hpp"
 #include "troupe/actors/detail/start_check.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/error.hpp"
@@ -137,6 +138,7 @@ system_core::system_core(troupe::system& o, const system_config& cfg, bool manua
       // A test_system handles one message per activation, so its seeded
       // choice of the next actor decides the order of every message.
       throughput(manual ? 1 : (cfg.throughput == 0 ? 1 : cfg.throughput)),
+      time_handlers(cfg.time_handlers),
       log(detail::logger()),
       sched(manual ? 1U
                    : (cfg.workers != 0 ? cfg.workers
@@ -266,13 +268,22 @@ void system_core::count_dead_letters(const cell& c, std::uint64_t n, dead_reason
                                      const message* sample) noexcept {
   dead_letters.fetch_add(n, std::memory_order_relaxed);
   dead_by_reason[static_cast<std::size_t>(why)].fetch_add(n, std::memory_order_relaxed);
+  static constexpr const char* kWhy[] = {"actor dead", "mailbox full", "dropped", "crashed"};
+  if (trace::on()) [[unlikely]] {
+    try {
+      std::string text = std::string(kWhy[static_cast<std::size_t>(why)]) + ": " +
+                         std::to_string(n) +
+                         (sample != nullptr ? std::string(" ") + sample->type_name() : "");
+      trace::instant("dead letter", c.type_name(), c.id(), text);
+    } catch (...) {  // out of memory for the text: no event
+    }
+  }
   // A sample, at most one line per second.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
   auto last = last_dead_letter_log.load(std::memory_order_relaxed);
   if (now != last && last_dead_letter_log.compare_exchange_strong(last, now)) {
-    static constexpr const char* kWhy[] = {"actor dead", "mailbox full", "dropped", "crashed"};
     log->info("dead letter ({}): {} message(s){}{} to actor {}#{} ({} in total)",
               kWhy[static_cast<std::size_t>(why)], n, sample != nullptr ? " of type " : "",
               sample != nullptr ? sample->type_name() : "", c.type_name(), c.id(),
@@ -316,6 +327,10 @@ void system_core::start_detached(cell* c) {
   auto ready = std::make_shared<std::binary_semaphore>(0);
   r->thread = std::thread([this, c, r, ready] {
     tl_detached_core = this;
+    try {
+      trace::name_thread(std::string("detached ") + c->type_name() + "#" + std::to_string(c->id()));
+    } catch (...) {  // out of memory: the track is "thread N"
+    }
     ready->acquire();  // r->thread is assigned
     for (;;) {
       r->wake.acquire();
@@ -391,6 +406,7 @@ void run_system_start_check() {
 
 system::system(system_config cfg)
     : core_((detail::run_system_start_check(), new detail::system_core(*this, cfg))) {
+  detail::trace::start_from_env(core_);
   core_->sched.start();
   core_->log->debug("system started with {} worker(s)", core_->sched.size());
 }
@@ -440,6 +456,12 @@ system_stats system::stats() const {
   s.restarts = core_->restarts.load(std::memory_order_relaxed);
   return s;
 }
+
+void system::trace_start(const std::string& path, trace_options opts) {
+  detail::trace::start(path, opts, core_);
+}
+
+trace_summary system::trace_stop() { return detail::trace::stop(); }
 
 shutdown_report system::shutdown(shutdown_mode mode) {
   auto& c = *core_;
@@ -500,6 +522,8 @@ shutdown_report system::shutdown(shutdown_mode mode) {
   c.report.actors_stopped = alive > 0 ? static_cast<std::size_t>(alive) : 0;
   c.report.undelivered = c.dead_letters.load(std::memory_order_relaxed) - dead_before;
   c.shut_down = true;
+  // A trace this system started ends with it (every exit is recorded).
+  detail::trace::stop_if_owner(&c);
   if (c.report.clean()) {
     c.log->debug("shutdown: {}", c.report.to_string());
   } else {

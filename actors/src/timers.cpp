@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/error.hpp"
 
 namespace troupe::detail {
@@ -86,6 +87,8 @@ bool timer_service::fire_entry(entry& e) {
   // progress and none starts after it. The callback is a non-blocking send.
   std::lock_guard fire_lk(e.state->fire_mu);
   if (e.state->cancelled.load(std::memory_order_relaxed)) return false;
+  if (trace::on() && !e.internal) [[unlikely]]
+    trace::instant(e.period.count() > 0 ? "timer fire (periodic)" : "timer fire", nullptr, 0);
   try {
     return (*e.fire)() && e.period.count() > 0;
   } catch (...) {  // a send allocates; on failure the timer stops
@@ -108,6 +111,7 @@ void timer_service::rearm(entry e, bool again) {
 }
 
 void timer_service::run() {
+  trace::name_thread("timers");
   unique_lock lk(mu_);
   while (!stopping_) {
     if (heap_.empty()) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/error.hpp"
 #include "troupe/channels/detail/select_engine.hpp"
 
@@ -42,6 +43,10 @@ bool channel_base::close(bool no_receivers) noexcept {
     for (wait_queue* q : {&recvq_, &sendq_}) {
       while (wait_node* n = q->claim_one(wake_reason::ready)) wakes.add(n);
     }
+  }
+  if (first && detail::trace::on()) [[unlikely]] {
+    detail::trace::instant("channel close", nullptr, 0,
+                           no_receivers ? "every receiver is gone" : "closed");
   }
   return first;
 }

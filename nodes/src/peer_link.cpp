@@ -12,6 +12,7 @@
 
 #include "internal/nodes_log.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/error.hpp"
 
 namespace troupe::nodes::detail {
@@ -24,8 +25,12 @@ io_runtime& io_runtime::get() {
 }
 
 io_runtime::io_runtime() : work_(asio::make_work_guard(ctx_)) {
-  completion_thread_ = std::thread([this] { run_completions(); });
+  completion_thread_ = std::thread([this] {
+    troupe::detail::trace::name_thread("nodes completions");
+    run_completions();
+  });
   thread_ = std::thread([this] {
+    troupe::detail::trace::name_thread("nodes I/O");
     thread_id_.store(std::this_thread::get_id(), std::memory_order_release);
     troupe::detail::refuse_blocking_here();
     for (;;) {

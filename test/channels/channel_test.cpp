@@ -1,13 +1,19 @@
 // Go-like channel semantics, on plain threads.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <troupe/actors/system.hpp>
 #include <troupe/channels/channel.hpp>
 #include <vector>
 
@@ -412,4 +418,27 @@ TEST_CASE("make_channel refuses a capacity it cannot hold, naming it", "[channel
   auto [tx, rx] = troupe::make_channel<int>(1000000);
   REQUIRE(tx.try_send(1) == troupe::send_result::ok);
   REQUIRE(rx.try_recv().value() == 1);
+}
+
+TEST_CASE("a traced channel close is an instant of the closing thread", "[channels][trace]") {
+  const std::string path = "/tmp/troupe-trace-test-" + std::to_string(::getpid()) + "-close.json";
+  troupe::system sys;
+  sys.trace_start(path);
+  {
+    auto tx_rx_pair = troupe::make_channel<int>(4);
+    REQUIRE(tx_rx_pair.first.close());
+    REQUIRE_FALSE(tx_rx_pair.first.close());  // a second close is no event
+  }
+  sys.trace_stop();
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::remove(path.c_str());
+  const std::string text = ss.str();
+  std::size_t n = 0;
+  for (auto at = text.find("\"channel close\""); at != std::string::npos;
+       at = text.find("\"channel close\"", at + 1)) {
+    ++n;
+  }
+  CHECK(n == 1);
 }

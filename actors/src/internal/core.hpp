@@ -68,6 +68,9 @@ class system_core {
   troupe::system& owner;
   const bool deterministic;  // a test_system: no threads, virtual time
   const unsigned throughput;
+  // Handler batches are timed (actor_info::busy): from the start with
+  // system_config::time_handlers, else from the first system::actors().
+  std::atomic<bool> time_handlers;
   std::shared_ptr<spdlog::logger> log;
   scheduler sched;
   timer_service timers;

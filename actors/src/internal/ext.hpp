@@ -82,6 +82,9 @@ struct cell_ext {
   std::unique_ptr<bounded_mailbox> mailbox;
   std::unique_ptr<child_info> child;
 
+  // Restarts by this actor's supervisor (system::actors()).
+  std::atomic<std::uint32_t> restarts{0};
+
   // The state a supervisor keeps across its own restarts (actor thread only).
   std::shared_ptr<void> persistent;
 };

@@ -78,6 +78,11 @@ class bounded_mailbox {
   // The cell's calls; each takes `mu` itself.
   /// Appends `m` unless closed (then returns false and keeps nothing).
   bool offer(message* m) noexcept TROUPE_EXCLUDES(mu);
+  /// Messages queued and slots reserved for waiters (system::actors()).
+  std::size_t depth() noexcept TROUPE_EXCLUDES(mu) {
+    lock_guard lk(mu);
+    return size_;
+  }
   /// Takes the oldest message (null if none); tells the parked senders it
   /// admits and wakes blocked ones.
   message* take() noexcept TROUPE_EXCLUDES(mu);

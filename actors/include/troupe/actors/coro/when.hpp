@@ -19,6 +19,7 @@
 #include "troupe/actors/coro/failure.hpp"
 #include "troupe/actors/coro/task.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/error.hpp"
 
 namespace troupe {
@@ -49,7 +50,9 @@ class join_state {
     task_context* ctx = nullptr;
     void run_job() noexcept override {
       task_scope scope(ctx);
+      const std::uint64_t t0 = ::troupe::detail::trace::on() ? ::troupe::detail::trace::now() : 0;
       h.resume();
+      if (t0 != 0) ::troupe::detail::trace::slice("task resume", nullptr, 0, t0, 0);
     }
   };
   resume_parent parent_job;

@@ -68,6 +68,9 @@ class message {
 
   message* next = nullptr;
   kind type = kind::user;
+  /// The trace flow of the send that queued it (0: none); in the padding
+  /// after `type`, so a node stays 24 bytes.
+  std::uint32_t trace_flow = 0;
 
   message() = default;
   explicit message(kind k) : type(k) {}
@@ -156,6 +159,12 @@ class inbox {
     return head_.load(std::memory_order_acquire) == closed_tag();
   }
 
+  /// True while the reader is idle (nothing queued, not scheduled); a
+  /// snapshot for system::actors(). @threadsafe
+  [[nodiscard]] bool idle() const noexcept {
+    return head_.load(std::memory_order_relaxed) == blocked_tag();
+  }
+
  private:
   static message* blocked_tag() noexcept { return reinterpret_cast<message*>(std::uintptr_t{1}); }
   static message* closed_tag() noexcept { return reinterpret_cast<message*>(std::uintptr_t{2}); }
@@ -199,6 +208,16 @@ template <class A>
 struct stop_interceptor {
   static constexpr bool value = false;
   static bool intercept(A& /*unused*/, bool /*shutdown*/) { return false; }
+};
+
+/// A cell's figures for system::actors(), each read atomically.
+struct cell_figures {
+  std::size_t depth = 0;         ///< messages queued, not yet handled
+  std::uint64_t handled = 0;     ///< user and runtime messages handled
+  std::uint64_t busy_ticks = 0;  ///< time in handler batches (ticks.hpp)
+  std::uint32_t restarts = 0;
+  bool idle = false;    ///< not scheduled, nothing queued
+  bool absent = false;  ///< between two incarnations
 };
 
 /// Per-actor runtime state; the user's actor object lives right after it in
@@ -299,7 +318,12 @@ class cell : public job {
   /// Token holder only: terminates the absent cell for good with `why`.
   void resume_terminate(exit_reason why) noexcept;
   /// True while the user object exists (actor thread or token holder).
-  [[nodiscard]] bool alive() const noexcept { return alive_; }
+  [[nodiscard]] bool alive() const noexcept { return alive_.load(std::memory_order_relaxed); }
+  /// A snapshot of the figures system::actors() lists; a bounded mailbox's
+  /// depth takes its lock. @threadsafe
+  [[nodiscard]] cell_figures figures() const noexcept;
+  /// Counts a restart by this actor's supervisor. @threadsafe
+  void count_restart() noexcept;
   /// How many incarnations of this actor have ended (0 unless it was
   /// restarted by a supervisor). Work tied to one incarnation (a suspended
   /// coroutine handler) compares it to know that its object is gone.
@@ -310,7 +334,7 @@ class cell : public job {
   /// Makes schedule_self() take the slow path (detached, or a test_system).
   void set_special_schedule() noexcept { special_sched_ = true; }
   /// Marks the user object as not constructed yet (supervised child cells).
-  void set_absent() noexcept { alive_ = false; }
+  void set_absent() noexcept { alive_.store(false, std::memory_order_relaxed); }
   /// Sets a bounded mailbox (spawn only; the extension block holds it).
   void set_bounded() noexcept { send_kind_ = send_bounded; }
   /// Marks a remote_cell (its constructor only).
@@ -361,6 +385,8 @@ class cell : public job {
   void on_control() noexcept;
   void idle_bounded() noexcept;
   void free_cell() noexcept;
+  /// Counts a batch of `n` handled messages that began at tick `t0`.
+  void account(unsigned n, std::uint64_t t0) noexcept;
   void schedule_self(bool fair) noexcept;
   void schedule_special(bool fair) noexcept;
   bool fill_cache() noexcept;
@@ -375,7 +401,16 @@ class cell : public job {
   std::uint8_t send_kind_ = send_plain;  // send_plain | send_bounded | send_remote, fixed at spawn
   bool special_sched_ = false;           // fixed at spawn
   inbox inbox_;
+  // Plain mailbox: messages pushed and not yet taken (senders add one on
+  // the line they just wrote, the reader subtracts what it takes); may dip
+  // below zero for an instant. For system::actors().
+  std::atomic<std::int64_t> queued_{0};
   message* cache_ = nullptr;  // FIFO of taken messages; actor thread only
+  // Written by the actor thread only (a load and a store, no RMW), read by
+  // system::actors(); next to cache_, which the same thread writes.
+  std::atomic<std::uint32_t> cached_{0};  // messages in cache_
+  std::atomic<std::uint64_t> handled_{0};
+  std::atomic<std::uint64_t> busy_ticks_{0};
   // The system; null once it is gone (see detach_core). An atomic because a
   // ref may drop its cell's last reference while ~system_core runs; read
   // relaxed (a plain load) on every path but that hand-off.
@@ -394,7 +429,9 @@ class cell : public job {
   bool detached = false;    // runs on its own thread, fixed before start
 
  private:
-  bool alive_ = true;                   // the user object exists; actor thread (or token holder)
+  // The user object exists; written by the actor thread (or token holder),
+  // read by system::actors(), hence atomic (relaxed: a plain load).
+  std::atomic<bool> alive_{true};
   bool started_ = false;                // actor thread only
   std::uint8_t stop_mode_ = stop_none;  // actor thread only
 };

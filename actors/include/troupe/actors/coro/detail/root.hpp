@@ -15,6 +15,7 @@
 #include "troupe/actors/coro/detail/waiter.hpp"
 #include "troupe/actors/detail/cell.hpp"
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/trace.hpp"
 
 namespace troupe::detail {
 
@@ -101,7 +102,9 @@ class root_task {
       explicit start_job(promise_type& p) noexcept : p_(&p) {}
       void run_job() noexcept override {
         task_scope scope(&p_->context);
+        const std::uint64_t t0 = ::troupe::detail::trace::on() ? ::troupe::detail::trace::now() : 0;
         std::coroutine_handle<promise_type>::from_promise(*p_).resume();
+        if (t0 != 0) ::troupe::detail::trace::slice("task start", nullptr, 0, t0, 0);
       }
 
      private:

@@ -26,6 +26,7 @@
 #include <type_traits>
 
 #include "troupe/actors/detail/job.hpp"
+#include "troupe/actors/detail/trace.hpp"
 
 namespace troupe::detail {
 
@@ -295,6 +296,12 @@ class coro_waiter : public waiter, public job {
 
   void run_job() noexcept final {
     task_scope scope(ctx_);
+    if (::troupe::detail::trace::on()) [[unlikely]] {
+      const std::uint64_t t0 = ::troupe::detail::trace::now();
+      resumed();  // may end the coroutine and free this waiter
+      ::troupe::detail::trace::slice("task resume", nullptr, 0, t0, 0);
+      return;
+    }
     resumed();
   }
 

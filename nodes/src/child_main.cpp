@@ -32,6 +32,7 @@
 #include "internal/pool_internal.hpp"
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/detail/start_check.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/detail/type_name.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_registry.hpp"
@@ -146,9 +147,44 @@ void arm_progress_check() {
   });
 }
 
+// An ask's message for the isolated actor: [message] after its request id.
+void child_ask(child_state* st, std::uint64_t req, std::span<const std::byte> msg) {
+  if (!st->host) throw std::runtime_error("ask before spawn");
+  wire::any_message m;
+  const wire::status s = decode_message_in(msg, m, g_child->refs.get());
+  if (!s) {
+    reply_error(req, troupe::errc::invalid_argument, "ask: " + s.message());
+    return;
+  }
+  if (!st->host->ask(m, req)) {
+    reply_error(req, troupe::errc::invalid_argument,
+                "ask: message " + std::string(m.name()) + " is not accepted by this actor");
+  }
+}
+
 void on_child_frame(frame_kind k, std::span<const std::byte> body) {
   child_state* st = g_child;
   switch (k) {
+    case frame_kind::traced_send:
+    case frame_kind::traced_ask: {
+      // The parent is tracing: a slice here ends its arrow, and the send to
+      // the actor inside it starts this process's own.
+      wire::reader r(body);
+      const auto req = k == frame_kind::traced_ask ? r.fixed<std::uint64_t>() : 0;
+      const auto flow = r.fixed<std::uint32_t>();
+      if (!r.ok()) throw std::runtime_error("truncated traced frame");
+      const std::uint64_t t0 = troupe::detail::trace::on() ? troupe::detail::trace::now() : 0;
+      if (k == frame_kind::traced_send) {
+        on_child_frame(frame_kind::send, body.subspan(4));
+      } else {
+        child_ask(st, req, body.subspan(12));
+      }
+      if (t0 != 0) {
+        troupe::detail::trace::slice_from("frame from parent", t0,
+                                          static_cast<std::uint32_t>(::getppid()), flow);
+      }
+      return;
+    }
     case frame_kind::spawn: {
       // [string key][constructor arguments, encoded]
       std::string name;
@@ -201,20 +237,10 @@ void on_child_frame(frame_kind k, std::span<const std::byte> body) {
       return;
     }
     case frame_kind::ask: {
-      if (!st->host) throw std::runtime_error("ask before spawn");
       wire::reader r(body);
       const auto req = r.fixed<std::uint64_t>();
       if (!r.ok()) throw std::runtime_error("truncated ask");
-      wire::any_message m;
-      const wire::status s = decode_message_in(body.subspan(8), m, g_child->refs.get());
-      if (!s) {
-        reply_error(req, troupe::errc::invalid_argument, "ask: " + s.message());
-        return;
-      }
-      if (!st->host->ask(m, req)) {
-        reply_error(req, troupe::errc::invalid_argument,
-                    "ask: message " + std::string(m.name()) + " is not accepted by this actor");
-      }
+      child_ask(st, req, body.subspan(8));
       return;
     }
     case frame_kind::ref_send:
@@ -447,6 +473,7 @@ std::optional<int> child_main(int argc, char** argv) {
   // closed: its last frames are written, its actor has ended (or the parent
   // is gone), and static destructors would race the I/O thread and could
   // block in user code. The parent reads the outcome from the exit status.
+  troupe::detail::trace::finish_before_exit();  // TROUPE_TRACE: this child's file
   std::fflush(stdout);
   std::fflush(stderr);
   ::_exit(0);

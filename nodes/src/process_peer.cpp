@@ -30,6 +30,7 @@
 #include "troupe/actors/actor.hpp"
 #include "troupe/actors/detail/job.hpp"
 #include "troupe/actors/detail/remote.hpp"
+#include "troupe/actors/detail/trace.hpp"
 #include "troupe/actors/system.hpp"
 #include "troupe/nodes/detail/isolated_construct.hpp"
 #include "troupe/nodes/detail/remote_ops.hpp"
@@ -187,11 +188,32 @@ class process_peer : public std::enable_shared_from_this<process_peer> {
   }
   /// `may_wait`: a full send queue makes a plain thread wait (else: full).
   send_result send(encode_fn enc, const void* msg, bool may_wait = true) {
+    if (troupe::detail::trace::on()) [[unlikely]] {
+      if (const std::uint32_t flow = troupe::detail::trace::flow_start(nullptr, 0); flow != 0) {
+        return link_->post(
+            frame_kind::traced_send,
+            [&](wire::writer& w) {
+              w.fixed(flow);
+              enc(w, msg);
+            },
+            false, may_wait);
+      }
+    }
     return link_->post(
         frame_kind::send, [&](wire::writer& w) { enc(w, msg); }, false, may_wait);
   }
 
   void ask(encode_fn enc, const void* msg, reply_fn done) {
+    if (troupe::detail::trace::on()) [[unlikely]] {
+      if (const std::uint32_t flow = troupe::detail::trace::flow_start(nullptr, 0); flow != 0) {
+        request(frame_kind::traced_ask, "ask " + actor_type_, "message not sent", std::move(done),
+                [&](wire::writer& w) {
+                  w.fixed(flow);
+                  enc(w, msg);
+                });
+        return;
+      }
+    }
     request(frame_kind::ask, "ask " + actor_type_, "message not sent", std::move(done),
             [&](wire::writer& w) { enc(w, msg); });
   }

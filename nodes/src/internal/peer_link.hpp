@@ -121,9 +121,9 @@ class peer_link : public std::enable_shared_from_this<peer_link> {
     // Asks and replies wait for an answer: written from this thread when
     // no write is in flight (two thread hops fewer). Sends are left to the
     // I/O thread, so a burst of them coalesces into large writes.
-    const bool urgent = kind == frame_kind::ask || kind == frame_kind::reply_ok ||
-                        kind == frame_kind::reply_err || kind == frame_kind::ref_ask ||
-                        kind == frame_kind::ref_reply;
+    const bool urgent = kind == frame_kind::ask || kind == frame_kind::traced_ask ||
+                        kind == frame_kind::reply_ok || kind == frame_kind::reply_err ||
+                        kind == frame_kind::ref_ask || kind == frame_kind::ref_reply;
     if (urgent && write_now(lk)) return send_result::ok;
     kick(lk);
     return send_result::ok;

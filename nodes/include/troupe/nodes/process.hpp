@@ -118,8 +118,12 @@ enum class frame_kind : std::uint8_t {
   ref_ask = 12,    ///< [u64 request][u64 id][message]
   ref_reply = 13,  ///< [u64 request][u8 0][value] or [u64 request][u8 1][u8 errc][string what]
   ref_stop = 14,   ///< [u64 id][u8 0 stop, 1 kill]
+  // While the parent is tracing (docs/observability.md): a send or ask with
+  // the id of its trace flow, so the child's trace ends the parent's arrow.
+  traced_send = 15,  ///< parent->child: [u32 flow][message]
+  traced_ask = 16,   ///< parent->child: [u64 request][u32 flow][message]
 };
-inline constexpr frame_kind last_frame_kind = frame_kind::ref_stop;
+inline constexpr frame_kind last_frame_kind = frame_kind::traced_ask;
 
 /// The exit status of a child whose program reached troupe (a system, a
 /// spawn) in main() without calling child_main() first.

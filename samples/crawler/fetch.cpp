@@ -62,33 +62,21 @@ fetcher::fetcher(fetch_options opt) : opt_(std::move(opt)), multi_(curl_multi_in
 }
 
 fetcher::~fetcher() {
-  {
-    const std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
+  stopping_.store(true);
   curl_multi_wakeup(multi_);
   thread_.join();
   curl_multi_cleanup(multi_);
 }
 
 void fetcher::fetch(std::string url, std::function<void(fetch_result)> done) {
-  {
-    const std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back({std::move(url), std::move(done)});
-  }
+  // Unbounded: never full; closed only by the destructor.
+  (void)queue_.first.try_send(request{std::move(url), std::move(done)});
   curl_multi_wakeup(multi_);  // thread-safe; a wake-up before the poll is not lost
 }
 
 void fetcher::run() {
-  std::vector<request> batch;
-  for (;;) {
-    {
-      const std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) break;
-      batch.swap(queue_);
-    }
-    for (auto& r : batch) start(std::move(r));
-    batch.clear();
+  while (!stopping_.load()) {
+    while (auto r = queue_.second.try_recv()) start(std::move(*r));
     int running = 0;
     curl_multi_perform(multi_, &running);
     int left = 0;

@@ -1,8 +1,8 @@
 #pragma once
 // The crawler sample's HTTP client, on libcurl's multi interface. One I/O
 // thread owns the CURLM handle and drives every transfer in a
-// curl_multi_poll loop; fetch() queues a request (a mutex held for a push)
-// and wakes that thread with curl_multi_wakeup. Each result is handed to a
+// curl_multi_poll loop; fetch() queues a request on an unbounded troupe
+// channel (no lock) and wakes that thread with curl_multi_wakeup. Each result is handed to a
 // callback on the I/O thread, never on troupe's pool.
 //
 // Why libcurl multi rather than Boost.Beast: libcurl is a C library packaged
@@ -15,13 +15,14 @@
 // made, and curl_global_cleanup only after the last one is gone.
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
+#include <troupe/troupe.hpp>
 #include <unordered_map>
 #include <vector>
 
@@ -71,9 +72,10 @@ class fetcher {
 
   fetch_options opt_;
   CURLM* multi_;
-  std::mutex mu_;
-  std::vector<request> queue_;                                   // guarded by mu_
-  bool stopping_ = false;                                        // guarded by mu_
+  // Requests to start, from any thread to the I/O thread.
+  std::pair<troupe::sender<request>, troupe::receiver<request>> queue_ =
+      troupe::make_channel<request>(troupe::unbounded);
+  std::atomic<bool> stopping_{false};
   std::unordered_map<CURL*, std::unique_ptr<transfer>> active_;  // the I/O thread's only
   std::thread thread_;  // last: starts once the rest is ready
 };

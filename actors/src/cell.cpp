@@ -239,7 +239,7 @@ bool cell::fill_cache() noexcept {
     if (m == nullptr) return false;
     m->next = nullptr;
     cache_ = m;
-    cached_.store(1, std::memory_order_relaxed);
+    cached_.store(0, std::memory_order_relaxed);  // the one taken is handled next
     return true;
   }
   message* m = inbox_.take_all();
@@ -248,7 +248,7 @@ bool cell::fill_cache() noexcept {
   std::uint32_t k = 0;
   cache_ = reverse(m, &k);
   queued_.fetch_sub(k, std::memory_order_relaxed);
-  cached_.store(k, std::memory_order_relaxed);
+  cached_.store(k - 1, std::memory_order_relaxed);  // the first is handled next
   return true;
 }
 
@@ -312,17 +312,21 @@ void cell::run_job() noexcept {
   const std::uint64_t batch_start =
       core_ptr()->time_handlers.load(std::memory_order_relaxed) ? ticks() : 0;
   unsigned n = 0;
+  // Messages in cache_ (published per batch: no store per message).
+  std::uint32_t left = cached_.load(std::memory_order_relaxed);
   while (n < budget) {
-    if (cache_ == nullptr && !fill_cache()) break;
+    if (cache_ == nullptr) {
+      if (!fill_cache()) break;
+      left = cached_.load(std::memory_order_relaxed) + 1;
+    }
     if (ctl_.load(std::memory_order_acquire) != 0) [[unlikely]] {
-      account(n, batch_start);
+      account(n, batch_start, left);
       on_control();
       return;
     }
     message* m = cache_;
     cache_ = m->next;
-    // Only this thread writes it: a load and a plain store.
-    cached_.store(cached_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    --left;
     static_assert(message::kind::user < message::kind::notice &&
                   message::kind::notice < message::kind::stop);
     if (m->type > message::kind::notice) [[unlikely]] {  // a control message
@@ -339,11 +343,11 @@ void cell::run_job() noexcept {
       if (intercepted) {
         // A supervisor with nothing to wait for may be done at once.
         if (stop_mode_ == stop_none) continue;
-        account(n, batch_start);
+        account(n, batch_start, left);
         finish_self_stop();
         return;
       }
-      account(n, batch_start);
+      account(n, batch_start, left);
       if (shutdown) {
         finish({exit_reason::kind::shutdown, "system shutdown"});
       } else {
@@ -360,7 +364,7 @@ void cell::run_job() noexcept {
     } catch (...) {
       if (traced) [[unlikely]]
         trace::slice(m->type_name(), type_name(), id_, t0, m->trace_flow);
-      account(n, batch_start);
+      account(n, batch_start, left);
       failed(m);
       return;
     }
@@ -368,12 +372,12 @@ void cell::run_job() noexcept {
       trace::slice(m->type_name(), type_name(), id_, t0, m->trace_flow);
     delete m;
     if (stop_mode_ != stop_none) [[unlikely]] {
-      account(n, batch_start);
+      account(n, batch_start, left);
       finish_self_stop();
       return;
     }
   }
-  account(n, batch_start);
+  account(n, batch_start, left);
   if (bounded()) [[unlikely]] {
     idle_bounded();
     return;
@@ -384,10 +388,11 @@ void cell::run_job() noexcept {
   // `this` may be running elsewhere, or freed, from here on.
 }
 
-void cell::account(unsigned n, std::uint64_t t0) noexcept {
+void cell::account(unsigned n, std::uint64_t t0, std::uint32_t left) noexcept {
   core_ptr()->sched.count_processed(n);
   // Only the thread running the actor writes these: a load and a store.
   handled_.store(handled_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  cached_.store(left, std::memory_order_relaxed);
   if (t0 == 0) return;
   const std::uint64_t t1 = ticks();
   if (t1 > t0) {

@@ -29,15 +29,15 @@ struct actor_info {
   std::string type;      ///< its type's name
   std::string name;      ///< a name it has in system::registry(), or empty
   actor_state state = actor_state::idle;
-  bool detached = false;            ///< runs on a thread of its own
-  bool isolated = false;            ///< a local stand-in for an actor in a child process
-  std::size_t mailbox_depth = 0;    ///< messages queued, not yet handled
-  std::uint64_t handled = 0;        ///< messages handled (all incarnations)
+  bool detached = false;          ///< runs on a thread of its own
+  bool isolated = false;          ///< a local stand-in for an actor in a child process
+  std::size_t mailbox_depth = 0;  ///< messages queued, not yet handled
+  std::uint64_t handled = 0;      ///< messages handled (all incarnations)
   /// Time spent in its handler batches (all incarnations), counted from the
   /// first call of system::actors() (or from the start with
   /// system_config::time_handlers).
   std::chrono::nanoseconds busy{};
-  std::uint64_t restarts = 0;       ///< times its supervisor restarted it
+  std::uint64_t restarts = 0;  ///< times its supervisor restarted it
 };
 
 /// The system's counters at one look (see system_stats for each meaning).

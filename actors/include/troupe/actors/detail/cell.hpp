@@ -385,8 +385,9 @@ class cell : public job {
   void on_control() noexcept;
   void idle_bounded() noexcept;
   void free_cell() noexcept;
-  /// Counts a batch of `n` handled messages that began at tick `t0`.
-  void account(unsigned n, std::uint64_t t0) noexcept;
+  /// Counts a batch of `n` handled messages that began at tick `t0` (0:
+  /// untimed), with `left` messages still in the cache.
+  void account(unsigned n, std::uint64_t t0, std::uint32_t left) noexcept;
   void schedule_self(bool fair) noexcept;
   void schedule_special(bool fair) noexcept;
   bool fill_cache() noexcept;
@@ -405,20 +406,23 @@ class cell : public job {
   // the line they just wrote, the reader subtracts what it takes); may dip
   // below zero for an instant. For system::actors().
   std::atomic<std::int64_t> queued_{0};
-  message* cache_ = nullptr;  // FIFO of taken messages; actor thread only
-  // Written by the actor thread only (a load and a store, no RMW), read by
-  // system::actors(); next to cache_, which the same thread writes.
-  std::atomic<std::uint32_t> cached_{0};  // messages in cache_
-  std::atomic<std::uint64_t> handled_{0};
-  std::atomic<std::uint64_t> busy_ticks_{0};
   // The system; null once it is gone (see detach_core). An atomic because a
   // ref may drop its cell's last reference while ~system_core runs; read
-  // relaxed (a plain load) on every path but that hand-off.
+  // relaxed (a plain load) on every path but that hand-off. Senders read it
+  // (scheduling): here, before the fields the actor writes per batch.
   std::atomic<system_core*> core_;
   [[nodiscard]] system_core* core_ptr() const noexcept {
     return core_.load(std::memory_order_relaxed);
   }
   std::atomic<std::uintptr_t> ext_{0};  // cell_ext* | kSealed (set when the cell terminates)
+  message* cache_ = nullptr;            // FIFO of taken messages; actor thread only
+  // Written by the actor thread only, once per batch (a load and a store,
+  // no RMW); read by system::actors().
+  std::atomic<std::uint64_t> handled_{0};
+  std::atomic<std::uint64_t> busy_ticks_{0};
+  // Messages in cache_ after the one being handled, as of the batch's
+  // last take or end.
+  std::atomic<std::uint32_t> cached_{0};
   std::atomic<const exit_reason*> exit_{nullptr};  // set once, before the inbox closes
   std::uint64_t id_;
 

@@ -405,7 +405,7 @@ void instant(const char* name, const char* actor, std::uint64_t id,
     e.flow_pid = 0;
     e.ph = 'i';
     const std::size_t n = std::min(detail.size(), kDetail);
-    std::memcpy(e.detail.data(), detail.data(), n);
+    if (n != 0) std::memcpy(e.detail.data(), detail.data(), n);  // data() may be null
     e.detail_len = static_cast<std::uint8_t>(n);
   });
 }

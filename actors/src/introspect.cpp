@@ -35,6 +35,22 @@ double ns_per_tick() noexcept {
 #endif
 }
 
+namespace {
+
+// Calls f(cell&) for each live cell of `core`, each shard under its lock (a
+// cell stays linked until its last ref is gone: the dead are skipped).
+template <class F>
+void for_each_live(system_core& core, F&& f) {
+  for (auto& s : core.shards) {
+    lock_guard lk(s.mu);
+    for (cell* c = s.head; c != nullptr; c = c->reg_next) {
+      if (c->exit() == nullptr) f(*c);
+    }
+  }
+}
+
+}  // namespace
+
 }  // namespace detail
 
 const char* to_string(actor_state s) noexcept {
@@ -60,28 +76,22 @@ std::vector<actor_info> system::actors() const {
   }
   const double ns_per_tick = detail::ns_per_tick();
   std::vector<actor_info> out;
-  for (auto& s : core.shards) {
-    detail::lock_guard lk(s.mu);
-    for (detail::cell* c = s.head; c != nullptr; c = c->reg_next) {
-      // A cell stays linked until its last ref is gone: skip the dead.
-      if (c->exit() != nullptr) continue;
-      const detail::cell_figures f = c->figures();
-      actor_info a;
-      a.id = c->id();
-      a.type = c->type_name();
-      if (auto it = names.find(c); it != names.end()) a.name = it->second;
-      a.state =
-          f.absent ? actor_state::restarting : (f.idle ? actor_state::idle : actor_state::busy);
-      a.detached = c->detached;
-      a.isolated = c->remote();
-      a.mailbox_depth = f.depth;
-      a.handled = f.handled;
-      a.busy = std::chrono::nanoseconds(
-          static_cast<std::int64_t>(static_cast<double>(f.busy_ticks) * ns_per_tick));
-      a.restarts = f.restarts;
-      out.push_back(std::move(a));
-    }
-  }
+  detail::for_each_live(core, [&](const detail::cell& c) {
+    const detail::cell_figures f = c.figures();
+    actor_info a;
+    a.id = c.id();
+    a.type = c.type_name();
+    if (auto it = names.find(&c); it != names.end()) a.name = it->second;
+    a.state = f.absent ? actor_state::restarting : (f.idle ? actor_state::idle : actor_state::busy);
+    a.detached = c.detached;
+    a.isolated = c.remote();
+    a.mailbox_depth = f.depth;
+    a.handled = f.handled;
+    a.busy = std::chrono::nanoseconds(
+        static_cast<std::int64_t>(static_cast<double>(f.busy_ticks) * ns_per_tick));
+    a.restarts = f.restarts;
+    out.push_back(std::move(a));
+  });
   std::sort(out.begin(), out.end(),
             [](const actor_info& x, const actor_info& y) { return x.id < y.id; });
   return out;
@@ -101,16 +111,12 @@ system_metrics system::metrics() const {
   m.actor_failures = st.actor_failures;
   m.restarts = st.restarts;
   m.tracing = detail::trace::on();
-  for (auto& s : core_->shards) {
-    detail::lock_guard lk(s.mu);
-    for (detail::cell* c = s.head; c != nullptr; c = c->reg_next) {
-      if (c->exit() != nullptr) continue;
-      if (c->detached) ++m.detached_actors;
-      const std::size_t d = c->figures().depth;
-      m.mailbox_depth += d;
-      m.max_mailbox_depth = std::max(m.max_mailbox_depth, d);
-    }
-  }
+  detail::for_each_live(*core_, [&](const detail::cell& c) {
+    if (c.detached) ++m.detached_actors;
+    const std::size_t d = c.figures().depth;
+    m.mailbox_depth += d;
+    m.max_mailbox_depth = std::max(m.max_mailbox_depth, d);
+  });
   return m;
 }
 

@@ -342,8 +342,11 @@ void sigint_handler(int /*sig*/) {
 
 std::uint64_t now() noexcept { return clock_ns(); }
 
-void slice(const char* name, const char* actor, std::uint64_t id, std::uint64_t start,
-           std::uint32_t flow) noexcept {
+namespace {
+
+// A slice [start, now) that ends flow `flow` of process `flow_pid` (0: ours).
+void record_slice(const char* name, const char* actor, std::uint64_t id, std::uint64_t start,
+                  std::uint32_t flow, std::uint32_t flow_pid) noexcept {
   const std::uint64_t end = clock_ns();
   record([&](event& e) {
     e.ts = start;
@@ -352,26 +355,22 @@ void slice(const char* name, const char* actor, std::uint64_t id, std::uint64_t 
     e.actor = actor;
     e.id = id;
     e.flow = flow;
-    e.flow_pid = 0;
+    e.flow_pid = flow_pid;
     e.ph = 'X';
     e.detail_len = 0;
   });
 }
 
+}  // namespace
+
+void slice(const char* name, const char* actor, std::uint64_t id, std::uint64_t start,
+           std::uint32_t flow) noexcept {
+  record_slice(name, actor, id, start, flow, 0);
+}
+
 void slice_from(const char* name, std::uint64_t start, std::uint32_t peer_pid,
                 std::uint32_t flow) noexcept {
-  const std::uint64_t end = clock_ns();
-  record([&](event& e) {
-    e.ts = start;
-    e.dur = end - start;
-    e.name = name;
-    e.actor = nullptr;
-    e.id = 0;
-    e.flow = flow;
-    e.flow_pid = peer_pid;
-    e.ph = 'X';
-    e.detail_len = 0;
-  });
+  record_slice(name, nullptr, 0, start, flow, peer_pid);
 }
 
 std::uint32_t flow_start(const char* to, std::uint64_t id) noexcept {
